@@ -1,0 +1,1 @@
+"""Models, prices and token accounting: URIs → LangChain chat models."""

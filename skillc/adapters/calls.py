@@ -1,0 +1,107 @@
+"""One accounted model call: text out, tokens, latency and cost in.
+
+Tokens come from the reply's `usage_metadata`; when a backend reports none, they are counted with
+tiktoken and marked `estimated`. Cost comes from the `PriceTable`.
+
+Example:
+    >>> from langchain_core.language_models import FakeListChatModel
+    >>> from skillc.adapters.models import ModelHandle
+    >>> handle = ModelHandle(model=FakeListChatModel(responses=["{}"]), name="gpt-4o")
+    >>> result = call_model(handle, [("user", "hi")])
+    >>> result.text, result.estimated
+    ('{}', True)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
+
+from skillc.adapters.models import ModelHandle
+from skillc.adapters.pricing import PriceTable
+from skillc.adapters.tokens import count_tokens
+
+
+@dataclass
+class CallResult:
+    """What one model call returned and cost."""
+
+    text: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    estimated: bool
+    latency_s: float
+    cost_usd: float
+    logprobs: list[float] | None = None
+
+
+def call_model(
+    handle: ModelHandle,
+    messages: list[Any],
+    *,
+    prices: PriceTable | None = None,
+    json_schema: dict[str, Any] | None = None,
+    **call_kwargs: Any,
+) -> CallResult:
+    """Invoke `handle.model` and account for the call. Transport errors propagate unchanged."""
+    prices = prices or PriceTable()
+    msgs = convert_to_messages(messages)
+    model: Any = handle.model
+    response_format = _response_format(handle, json_schema)
+    if response_format is not None:
+        model = model.bind(response_format=response_format)
+    if call_kwargs:
+        model = model.bind(**call_kwargs)
+    started = time.perf_counter()
+    reply = model.invoke(msgs)
+    latency = time.perf_counter() - started
+    text = reply.text if isinstance(reply, BaseMessage) else str(reply)
+    input_tokens, output_tokens, estimated = _usage(reply, msgs, text)
+    reported = (getattr(reply, "response_metadata", None) or {}).get("model_name")
+    name = reported if (not handle.uri and isinstance(reported, str) and reported) else handle.name
+    price_name = name if prices.is_priced(name) or not isinstance(reported, str) else reported
+    cost = prices.cost(price_name, input_tokens, output_tokens, latency_s=latency, local=handle.kind == "local")
+    return CallResult(
+        text=text,
+        model=name,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        estimated=estimated,
+        latency_s=latency,
+        cost_usd=cost,
+        logprobs=_logprobs(reply),
+    )
+
+
+def estimate_messages_tokens(messages: list[BaseMessage]) -> int:
+    """tiktoken count of a prompt, with the chat format's few tokens per message."""
+    return sum(count_tokens(m.text) + 4 for m in messages) + 2
+
+
+def _usage(reply: Any, msgs: list[BaseMessage], text: str) -> tuple[int, int, bool]:
+    usage = getattr(reply, "usage_metadata", None)
+    if usage and (usage.get("input_tokens") or usage.get("output_tokens")):
+        return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), False
+    return estimate_messages_tokens(msgs), count_tokens(text), True
+
+
+def _response_format(handle: ModelHandle, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    if schema is None or handle.structured == "none":
+        return None
+    if handle.structured == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": "contract", "schema": schema}}
+
+
+def _logprobs(reply: Any) -> list[float] | None:
+    if not isinstance(reply, AIMessage):
+        return None
+    content = (reply.response_metadata or {}).get("logprobs") or {}
+    items = content.get("content") if isinstance(content, dict) else None
+    if not items:
+        return None
+    return [float(i["logprob"]) for i in items if isinstance(i, dict) and "logprob" in i]

@@ -1,0 +1,62 @@
+"""Pull the JSON object out of a model's reply, however it was wrapped.
+
+Example:
+    >>> parse_json_object('Sure! ```json\\n{"a": 1}\\n```')
+    {'a': 1}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from skillc.errors import MalformedOutputError
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """Return the first JSON object in `text`, or raise `MalformedOutputError` saying why."""
+    if not isinstance(text, str) or not text.strip():
+        raise MalformedOutputError("the reply was empty")
+    candidates = [text.strip(), *(m.strip() for m in _FENCE.findall(text))]
+    candidates += _balanced_objects(text)
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    snippet = text.strip().replace("\n", " ")[:120]
+    raise MalformedOutputError(f"the reply holds no JSON object: {snippet!r}")
+
+
+def _balanced_objects(text: str) -> list[str]:
+    """Substrings that start at a `{` and end at its matching `}` (string-aware)."""
+    found: list[str] = []
+    start = text.find("{")
+    while start != -1 and len(found) < 5:
+        depth, in_string, escaped = 0, False, False
+        for i in range(start, len(text)):
+            ch = text[i]
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+                continue
+            if ch == '"':
+                in_string = True
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    found.append(text[start : i + 1])
+                    break
+        start = text.find("{", start + 1)
+    return found

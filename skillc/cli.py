@@ -1,0 +1,250 @@
+"""`skillc …`: compile, run and show skills.
+
+Exit codes: 0 ok · 1 unexpected error · 2 invalid input or usage · 3 the skill gave up (no valid answer)
+· 4 a model backend is down or cannot answer · 5 invalid or tampered skill folder · 6 the teacher could
+not produce a valid skill.
+
+Example:
+    $ skillc compile task.yaml --teacher replay:logs.csv#gpt-4o_response --out skills/invoice-total
+    $ skillc run skills/invoice-total --input '{"text": "..."}' --student local:student --teacher local:teacher
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.syntax import Syntax
+from rich.table import Table
+
+from skillc.adapters.pricing import PriceTable, default_prices
+from skillc.errors import InvalidInputError, SkillcError
+from skillc.graphs.trace import RunResult
+from skillc.skills.compiler import compile_skill
+from skillc.skills.skill import Skill
+from skillc.skills.task import Task, load_samples
+
+EXIT_CODES = (
+    "Exit codes: 0 ok, 1 unexpected error, 2 invalid input, 3 the skill gave up, "
+    "4 model backend down, 5 invalid or tampered skill folder, 6 teacher could not compile."
+)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=f"skillc: compile once with a teacher, run cheap with a student.\n\n{EXIT_CODES}")
+console = Console()
+err = Console(stderr=True)
+
+PricesOpt = Annotated[Optional[Path], typer.Option("--prices", help="TOML/YAML price overrides (USD per 1M tokens).")]
+
+
+@contextmanager
+def _errors_exit() -> Iterator[None]:
+    """Turn skillc errors into one line on stderr and their exit code."""
+    try:
+        yield
+    except SkillcError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _prices(path: Path | None) -> PriceTable:
+    return PriceTable.from_file(path) if path else default_prices()
+
+
+@app.command("compile")
+def compile_cmd(
+    task_file: Annotated[Path, typer.Argument(help="task.yaml")],
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI")],
+    out: Annotated[Path, typer.Option("--out", help="skill folder to write, e.g. skills/NAME")],
+    samples: Annotated[Optional[Path], typer.Option("--samples", help="JSONL of extra samples")] = None,
+    max_repairs: Annotated[int, typer.Option(help="times the teacher may repair an invalid design")] = 2,
+    traces: Annotated[bool, typer.Option(help="let the teacher work the samples into examples")] = True,
+    prices: PricesOpt = None,
+) -> None:
+    """Compile TASK_FILE into a skill folder with the teacher as architect."""
+    with _errors_exit():
+        task = Task.from_file(task_file)
+        extra = load_samples(samples) if samples else []
+        err.print(f"teacher {teacher} designs [bold]{task.name}[/] …")
+        skill = compile_skill(
+            task, teacher=teacher, samples=[*task.samples, *extra], max_repairs=max_repairs,
+            trace_samples=traces, prices=_prices(prices), progress=True,
+        )
+        folder = skill.save(out)
+    _print_compile_summary(skill, folder)
+
+
+@app.command("run")
+def run_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    student: Annotated[str, typer.Option("--student", help="student model URI")],
+    teacher: Annotated[Optional[str], typer.Option("--teacher", help="teacher model URI (escalations)")] = None,
+    input_json: Annotated[Optional[str], typer.Option("--input", help="one input as a JSON object")] = None,
+    inputs: Annotated[Optional[Path], typer.Option("--inputs", help="JSONL file, one input per line")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="batch: write JSON lines here (default stdout)")] = None,
+    escalation: Annotated[Optional[str], typer.Option(help="step, task or off (default: the skill's)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    trace: Annotated[bool, typer.Option("--trace", help="include the full trace in JSON output")] = False,
+    prices: PricesOpt = None,
+) -> None:
+    """Run a skill on one input (--input) or many (--inputs), with the student executing every step."""
+    with _errors_exit():
+        if (input_json is None) == (inputs is None):
+            raise InvalidInputError("give exactly one of --input '{...}' or --inputs file.jsonl")
+        if escalation not in (None, "step", "task", "off"):
+            raise InvalidInputError("--escalation must be step, task or off")
+        skill = Skill.load(skill_dir)
+        kwargs: dict[str, Any] = dict(student=student, teacher=teacher, escalation=escalation, prices=_prices(prices))
+        if input_json is not None:
+            result = skill.run(_parse_input(input_json, "--input"), **kwargs)
+            if as_json:
+                print(json.dumps(result_line(skill, None, result, trace=trace), ensure_ascii=False))
+            else:
+                _print_result(skill, result)
+            if result.error is not None:
+                result.raise_for_error()
+            return
+        assert inputs is not None
+        _run_batch(skill, inputs, out, kwargs, trace)
+
+
+def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, Any], trace: bool) -> None:
+    try:
+        lines = [line for line in inputs.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {inputs}: {exc}") from None
+    items = [_parse_input(line, f"{inputs}:{n}") for n, line in enumerate(lines, 1)]
+    sink = open(out, "w", encoding="utf-8") if out else sys.stdout
+    failed = cost = baseline = 0.0
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=err, transient=False) as progress:
+            bar = progress.add_task(f"run {skill.name}", total=len(items))
+            for item in items:
+                payload = item.get("input", item) if isinstance(item.get("input"), dict) else item
+                try:
+                    result = skill.run(payload, **kwargs)
+                except InvalidInputError as exc:
+                    sink.write(json.dumps({"input": payload, "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}) + "\n")
+                    failed += 1
+                    progress.advance(bar)
+                    continue
+                sink.write(json.dumps(result_line(skill, payload, result, trace=trace), ensure_ascii=False) + "\n")
+                sink.flush()
+                failed += result.error is not None
+                cost += result.cost_usd
+                baseline += result.teacher_baseline_usd
+                progress.advance(bar)
+    finally:
+        if out:
+            sink.close()
+    err.print(f"{len(items) - int(failed)}/{len(items)} ok · cost ${cost:.6f} · teacher-only estimate ${baseline:.6f}")
+    if failed:
+        raise typer.Exit(3)
+
+
+@app.command("show")
+def show_cmd(skill_dir: Annotated[Path, typer.Argument(help="skill folder")]) -> None:
+    """Show a skill: its graph (mermaid and ASCII), steps, contracts and thresholds."""
+    with _errors_exit():
+        skill = Skill.load(skill_dir)
+        spec = skill.spec
+        console.print(Panel(spec.task, title=f"{spec.name} {spec.version}", subtitle=_provenance_line(skill)))
+        console.print(Syntax(skill.mermaid(), "text", theme="ansi_dark"), soft_wrap=True)
+        console.print(skill.ascii(), highlight=False, soft_wrap=True)
+        table = Table("#", "step", "primitive", "reads → writes", "check", "on fail", title="steps")
+        for i, s in enumerate(spec.steps, 1):
+            check = f"{s.check.kind}: {s.check.expr or s.check.by}" if s.check else "contract"
+            table.add_row(str(i), s.id, s.primitive, f"{', '.join(s.reads)} → {', '.join(s.writes)}", check,
+                          " → ".join(s.on_fail) + f" (retries {s.max_retries})")
+        console.print(table)
+        for s in spec.steps:
+            console.print(f"[bold]{s.id}[/] contract: {json.dumps(s.contract, ensure_ascii=False)}", soft_wrap=True)
+        console.print(f"escalation: {spec.escalation.mode} · thresholds: {json.dumps(spec.escalation.thresholds)}")
+        console.print(f"output schema: {json.dumps(spec.output_schema, ensure_ascii=False)}", soft_wrap=True)
+
+
+def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult, *, trace: bool = False) -> dict[str, Any]:
+    """One JSON line per input: output, error, provenance per step, and cost beside the baseline."""
+    line: dict[str, Any] = {
+        "input": payload,
+        "output": result.output,
+        "error": result.error.model_dump() if result.error else None,
+        "provenance": {
+            "skill": skill.name,
+            "version": skill.spec.version,
+            "steps": [{"step": r.step, "role": r.role, "model": r.model} for r in result.trace if r.ok],
+        },
+        "escalated": result.escalated,
+        "cost_usd": result.cost_usd,
+        "teacher_baseline_usd": result.teacher_baseline_usd,
+        "tokens": {m: {"input": u.input_tokens, "output": u.output_tokens} for m, u in result.by_model.items()},
+    }
+    if payload is None:
+        line.pop("input")
+    if trace:
+        line["trace"] = [r.model_dump(exclude_none=True) for r in result.trace]
+    return line
+
+
+def _parse_input(text: str, where: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{where}: not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{where}: the input must be a JSON object")
+    return value
+
+
+def _provenance_line(skill: Skill) -> str:
+    p = skill.spec.provenance
+    return f"teacher {p.teacher} · {p.compiled_at[:10]}" if p else "no provenance"
+
+
+def _print_compile_summary(skill: Skill, folder: Path) -> None:
+    p = skill.spec.provenance
+    table = Table("step", "primitive", "reads → writes", "on fail", title=f"compiled {skill.name} → {folder}")
+    for s in skill.spec.steps:
+        table.add_row(s.id, s.primitive, f"{', '.join(s.reads)} → {', '.join(s.writes)}", " → ".join(s.on_fail))
+    console.print(table)
+    if p:
+        traces = p.traces
+        dropped = ", ".join(f"{k}: {v}" for k, v in traces.get("dropped", {}).items()) or "none"
+        console.print(
+            f"teacher {p.teacher} · repairs {p.repairs} · compile cost ${p.compile_cost_usd:.4f} · "
+            f"tokens in/out {p.compile_tokens.get('input', 0)}/{p.compile_tokens.get('output', 0)}"
+        )
+        console.print(f"worked examples kept: {traces.get('kept', 0)} from {traces.get('samples', 0)} samples · dropped: {dropped}")
+
+
+def _print_result(skill: Skill, result: RunResult) -> None:
+    if result.error:
+        console.print(Panel(f"{result.error.kind} at step {result.error.step}: {result.error.message}",
+                            title=f"{skill.name}: gave up", border_style="red"))
+    else:
+        console.print(Panel(json.dumps(result.output, indent=2, ensure_ascii=False), title=f"{skill.name}: output",
+                            border_style="green"))
+    table = Table("step", "role", "model", "ok", "tokens in/out", "cost $", "latency s", "next", title="trace")
+    for r in result.trace:
+        table.add_row(r.step, r.role, r.model or "-", "✓" if r.ok else f"✗ {r.error_kind}",
+                      f"{r.input_tokens}/{r.output_tokens}" + ("*" if r.tokens_estimated else ""),
+                      f"{r.cost_usd:.6f}", f"{r.latency_s:.2f}", r.action or "")
+    console.print(table)
+    saving = f" ({result.teacher_baseline_usd / result.cost_usd:.1f}x cheaper)" if result.cost_usd > 0 and result.teacher_baseline_usd > 0 else ""
+    console.print(f"cost ${result.cost_usd:.6f} · teacher-only estimate ${result.teacher_baseline_usd:.6f}{saving}"
+                  + (" · * tokens counted with tiktoken" if any(r.tokens_estimated for r in result.trace) else ""))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Prompt compression under a token budget (LLMLingua-2)."""

@@ -1,0 +1,1 @@
+"""SkillSpec → LangGraph: state, primitives, checks, failure edges."""

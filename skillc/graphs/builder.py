@@ -1,0 +1,159 @@
+"""SkillSpec → langgraph `StateGraph` builder (the caller compiles it with their own checkpointer).
+
+One node per step, conditional edges for decisions, `RetryPolicy` for transport errors, and an
+`error_handler` per node for failure edges. Two more nodes: `skillc_finish` validates the output
+schema, `skillc_escalate_task` lets the teacher do the whole task.
+
+Example:
+    >>> from skillc.skills.spec import SkillSpec
+    >>> spec = SkillSpec.model_validate({"name": "mul", "task": "Multiply.", "entry": "total",
+    ...     "input_schema": {"type": "object", "properties": {"a": {}, "b": {}}},
+    ...     "output_schema": {"type": "object", "properties": {"total": {"type": "number"}}},
+    ...     "steps": [{"id": "total", "primitive": "compute", "instruction": "a times b",
+    ...                "reads": ["a", "b"], "writes": ["total"], "expression": "a * b", "next": "END",
+    ...                "contract": {"type": "object", "properties": {"total": {"type": "number"}}}}]})
+    >>> build_graph(spec).compile().invoke({"a": 6, "b": 7})["total"]
+    42
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy
+
+from skillc.adapters.models import ModelHandle, resolve_model
+from skillc.adapters.pricing import PriceTable
+from skillc.graphs.failure import (
+    ESCALATE_TASK,
+    FINISH,
+    final_error_handler,
+    step_error_handler,
+    task_error_handler,
+    transport_retry_policy,
+)
+from skillc.graphs.primitives import (
+    Escalation,
+    Executors,
+    compute_node,
+    escalate_task_node,
+    finish_node,
+    llm_node,
+    node_name,
+    retry_node,
+)
+from skillc.graphs.safe_eval import safe_eval
+from skillc.graphs.state import state_schemas, value_keys, values_of
+from skillc.skills.spec import SkillSpec, Step
+from skillc.errors import InvalidInputError, UnsafeExpressionError
+
+
+def build_graph(
+    spec: SkillSpec,
+    *,
+    student: Any = None,
+    teacher: Any = None,
+    escalation: Escalation | None = None,
+    prices: PriceTable | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> StateGraph:
+    """Build the skill's `StateGraph`. Models may be URIs, chat models or `ModelHandle`s."""
+    problems = spec.problems()
+    if problems:
+        raise InvalidInputError(f"skill {spec.name!r} is not a valid graph: " + "; ".join(problems))
+    mode: Escalation = escalation or spec.escalation.mode
+    ex = Executors(
+        task=spec.task,
+        student=_handle(student),
+        teacher=_handle(teacher),
+        prices=prices or PriceTable(),
+        escalation=mode,
+    )
+    policy = retry_policy or transport_retry_policy()
+    state, inputs, outputs = state_schemas(spec)
+    builder = StateGraph(state, input_schema=inputs, output_schema=outputs)
+    for step in spec.steps:
+        _add_step(builder, spec, step, ex, policy)
+    finish_edges = {END: "give up"} if mode == "off" else {ESCALATE_TASK: "escalate task", END: "give up"}
+    builder.add_node(FINISH, finish_node(spec.output_schema), error_handler=final_error_handler(mode),
+                     destinations=finish_edges)
+    builder.add_node(ESCALATE_TASK, escalate_task_node(ex, spec.input_fields, spec.output_schema),
+                     retry_policy=policy, error_handler=task_error_handler)
+    builder.add_edge(START, spec.entry)
+    builder.add_edge(FINISH, END)
+    builder.add_edge(ESCALATE_TASK, END)
+    for step in spec.steps:
+        if step.next is not None and step.primitive != "retry":
+            builder.add_edge(step.id, node_name(step.next))
+    for decision in spec.decisions:
+        targets = [b.to for b in decision.branches] + [decision.default]
+        path_map = {t: node_name(t) for t in dict.fromkeys(targets)}
+        router = _router(decision.branches, decision.default, value_keys(spec))
+        builder.add_conditional_edges(decision.after, router, path_map)
+    return builder
+
+
+def drawable(graph: Any, *, self_loops: bool = True) -> Any:
+    """The compiled graph's drawing without langgraph's internal error-handler nodes.
+
+    `self_loops=False` also drops retry/escalate loops, which the ASCII layout cannot draw.
+    """
+    drawing = graph.get_graph()
+    for node_id in [n for n in drawing.nodes if n.startswith("__error_handler__")]:
+        drawing.remove_node(drawing.nodes[node_id])
+    if not self_loops:
+        drawing.edges = [e for e in drawing.edges if e.source != e.target]
+    return drawing
+
+
+def _add_step(builder: StateGraph, spec: SkillSpec, step: Step, ex: Executors, policy: RetryPolicy) -> None:
+    failure_targets = _failure_edges(step, ex.escalation)
+    if step.primitive == "retry":
+        target_bound = spec.step(step.target or "").max_visits
+        ends = tuple(dict.fromkeys([step.target or "", node_name(step.next) if step.next else END]))
+        builder.add_node(step.id, retry_node(step, target_bound), destinations=ends)
+        return
+    action = compute_node(step, ex) if step.primitive == "compute" else llm_node(step, ex)
+    builder.add_node(
+        step.id,
+        action,
+        retry_policy=policy,
+        error_handler=step_error_handler(step, ex.escalation),
+        destinations=failure_targets,
+        metadata={"primitive": step.primitive},
+    )
+
+
+def _failure_edges(step: Step, escalation: str) -> dict[str, str]:
+    """Where a failed attempt can go, labelled for drawings (rendering only)."""
+    edges: dict[str, str] = {}
+    again = [a for a in step.on_fail if a in ("retry", "simplify", "ask")]
+    if "escalate" in step.on_fail and escalation == "step":
+        again.append("escalate")
+    if again:
+        edges[step.id] = " / ".join(again)
+    if "escalate" in step.on_fail and escalation == "task":
+        edges[ESCALATE_TASK] = "escalate task"
+    edges[END] = "give up"
+    return edges
+
+
+def _router(branches: list[Any], default: str, keys: list[str]) -> Any:
+    """First branch whose condition holds; values not yet written read as None."""
+
+    def route(state: dict[str, Any]) -> str:
+        values = {**dict.fromkeys(keys), **values_of(state)}
+        for branch in branches:
+            try:
+                if safe_eval(branch.when, values):
+                    return branch.to
+            except UnsafeExpressionError:
+                continue
+        return default
+
+    return route
+
+
+def _handle(model: Any) -> ModelHandle | None:
+    return None if model is None else resolve_model(model)

@@ -1,0 +1,171 @@
+"""Failure edges: a step that fails its checks walks its `on_fail` ladder.
+
+The ladder runs in order: retry with the error shown → lower the bar (simplify) → ask a human
+(`interrupt`) → the teacher does the step with the student's attempt as context → give up with a
+typed error in the result. Transport errors are retried first by langgraph's `RetryPolicy`; what
+still fails skips straight to escalation. Handlers are langgraph node `error_handler`s that return
+`Command(goto=...)`.
+
+Example:
+    >>> expand_ladder(["retry", "escalate"], max_retries=2)
+    ['retry', 'retry', 'escalate', 'give_up']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.errors import NodeError
+from langgraph.graph import END
+from langgraph.types import Command, RetryPolicy, interrupt
+
+from skillc.errors import BackendUnavailable, SkillcError
+from skillc.graphs.state import ATTEMPTS, ERROR, FEEDBACK, MODE, TRACE
+from skillc.skills.spec import Step
+
+ESCALATE_TASK = "skillc_escalate_task"
+FINISH = "skillc_finish"
+
+
+class StepFailure(SkillcError):
+    """A step's attempt failed: malformed output, broken contract, failed check, or a bad expression."""
+
+    def __init__(self, kind: str, message: str, *, record: dict[str, Any] | None = None, attempt: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.record = record
+        self.attempt = attempt
+
+
+def is_transport_error(exc: BaseException) -> bool:
+    """Connection errors, timeouts, 429 and 5xx: worth retrying the same call."""
+    try:
+        import httpx
+        import openai
+
+        if isinstance(exc, (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)):
+            return True
+        if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+            return True
+        if isinstance(exc, httpx.TransportError):
+            return True
+    except ImportError:  # pragma: no cover - both ship with langchain-openai
+        pass
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def transport_retry_policy(max_attempts: int = 3, initial_interval: float = 0.5) -> RetryPolicy:
+    """langgraph `RetryPolicy` for transport errors only."""
+    return RetryPolicy(max_attempts=max_attempts, initial_interval=initial_interval, retry_on=is_transport_error)
+
+
+def expand_ladder(on_fail: list[str], max_retries: int) -> list[str]:
+    """The on_fail list with `retry` repeated `max_retries` times and `give_up` at the end."""
+    ladder: list[str] = []
+    for action in on_fail:
+        if action == "give_up":
+            break
+        ladder.extend([action] * (max_retries if action == "retry" else 1))
+    return ladder + ["give_up"]
+
+
+def as_failure(exc: BaseException, step_id: str) -> StepFailure:
+    """Any exception from a step, classified as a `StepFailure`."""
+    if isinstance(exc, StepFailure):
+        return exc
+    kind = "backend" if is_transport_error(exc) or isinstance(exc, BackendUnavailable) else "error"
+    return StepFailure(kind, f"{type(exc).__name__}: {exc}", record=None)
+
+
+def choose_action(
+    ladder: list[str], pos: int, failure: StepFailure, *, mode: str, step: Step | None, escalation: str
+) -> tuple[str, int]:
+    """The next applicable action from position `pos`, and the position after it."""
+    if failure.kind == "loop_bound":
+        return "give_up", len(ladder)
+    for i in range(pos, len(ladder)):
+        action = ladder[i]
+        deterministic = step is not None and step.primitive == "compute" and mode != "teacher"
+        if action in ("retry", "simplify", "ask") and (failure.kind == "backend" or deterministic):
+            continue
+        if action == "simplify" and mode == "simplified":
+            continue
+        if action == "escalate" and (escalation == "off" or mode == "teacher" or (step and step.primitive == "escalate")):
+            continue
+        return action, i + 1
+    return "give_up", len(ladder)
+
+
+def give_up(failure: StepFailure, step_id: str | None, trace: list[dict[str, Any]]) -> Command:
+    """End the run with a typed error in the result."""
+    error = {"kind": failure.kind, "step": step_id, "message": failure.message}
+    return Command(goto=END, update={ERROR: error, TRACE: trace})
+
+
+def step_error_handler(step: Step, escalation: str) -> Callable[[dict[str, Any], NodeError], Command]:
+    """The `error_handler` of a step node: walks the step's failure ladder."""
+    ladder = expand_ladder(list(step.on_fail), step.max_retries)
+
+    def handle(state: dict[str, Any], error: NodeError) -> Command:
+        failure = as_failure(error.error, step.id)
+        pos = (state.get(ATTEMPTS) or {}).get(step.id, 0)
+        mode = (state.get(MODE) or {}).get(step.id, "student")
+        action, new_pos = choose_action(ladder, pos, failure, mode=mode, step=step, escalation=escalation)
+        record = _failed_record(failure, step, mode, pos, action)
+        trace = [record, *(failure.record or {}).get("_extra", [])]
+        if action == "give_up":
+            return give_up(failure, step.id, trace)
+        if action == "escalate" and escalation == "task":
+            return Command(goto=ESCALATE_TASK, update={TRACE: trace})
+        feedback: dict[str, Any] = {"error": failure.message, "attempt": failure.attempt}
+        new_mode = {"retry": mode, "simplify": "simplified", "ask": mode, "escalate": "teacher"}[action]
+        if action == "escalate":
+            feedback["by"] = "student"
+        if action == "ask":
+            feedback["human"] = interrupt({"step": step.id, "question": failure.message, "reason": failure.kind})
+        update = {TRACE: trace, ATTEMPTS: {step.id: new_pos}, MODE: {step.id: new_mode}, FEEDBACK: {step.id: feedback}}
+        return Command(goto=step.id, update=update)
+
+    return handle
+
+
+def final_error_handler(escalation: str) -> Callable[[dict[str, Any], NodeError], Command]:
+    """The `error_handler` of the finish node: whole-task escalation once, else give up."""
+
+    def handle(state: dict[str, Any], error: NodeError) -> Command:
+        failure = as_failure(error.error, FINISH)
+        tried = any(r.get("step") == ESCALATE_TASK for r in state.get(TRACE) or [])
+        record = _failed_record(failure, None, "student", 0, "give_up")
+        if escalation != "off" and not tried and failure.kind != "backend":
+            record["action"] = "escalate"
+            return Command(goto=ESCALATE_TASK, update={TRACE: [record]})
+        return give_up(failure, None, [record])
+
+    return handle
+
+
+def task_error_handler(state: dict[str, Any], error: NodeError) -> Command:
+    """The `error_handler` of whole-task escalation: give up."""
+    failure = as_failure(error.error, ESCALATE_TASK)
+    return give_up(failure, ESCALATE_TASK, [_failed_record(failure, None, "teacher", 0, "give_up", ESCALATE_TASK)])
+
+
+def _failed_record(
+    failure: StepFailure, step: Step | None, mode: str, pos: int, action: str, step_id: str = FINISH
+) -> dict[str, Any]:
+    base = {k: v for k, v in (failure.record or {}).items() if k != "_extra"}
+    role = "teacher" if mode == "teacher" else "student"
+    record = {
+        "step": step.id if step else step_id,
+        "primitive": step.primitive if step else "finish",
+        "role": base.get("role", role),
+        "attempt": pos + 1,
+        **base,
+        "ok": False,
+        "error_kind": failure.kind,
+        "error": failure.message,
+        "action": action,
+    }
+    return record

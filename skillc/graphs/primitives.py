@@ -1,0 +1,247 @@
+"""Step nodes, one factory per kind of primitive.
+
+LLM primitives (extract, classify, transform, verify, compare, search, simplify, ask, escalate) share one
+executor: render the fixed prompt, call the model, parse JSON, validate the contract, run the check.
+`compute` evaluates an expression with the whitelisting evaluator and no model. `retry` routes back to
+an earlier step within its bound. A failed attempt raises `StepFailure`; the node's error handler
+(`skillc.graphs.failure`) decides what happens next.
+
+Example:
+    >>> from skillc.skills.spec import Step
+    >>> step = Step(id="total", primitive="compute", instruction="Multiply.", reads=["p", "q"],
+    ...             writes=["total"], expression="p * q", next="END",
+    ...             contract={"type": "object", "properties": {"total": {"type": "number"}}})
+    >>> node = compute_node(step, Executors(task="t"))
+    >>> node({"p": 2, "q": 3})["total"]
+    6
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langgraph.graph import END
+from langgraph.types import Command, interrupt
+
+from skillc.adapters.calls import CallResult, call_model
+from skillc.adapters.json_output import parse_json_object
+from skillc.adapters.models import ModelHandle
+from skillc.adapters.pricing import PriceTable
+from skillc.errors import BackendUnavailable, MalformedOutputError, UnsafeExpressionError
+from skillc.graphs.checks import contract_errors, run_check
+from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
+from skillc.graphs.prompts import simplified_contract, step_messages, task_messages, verify_messages
+from skillc.graphs.safe_eval import normalize_math, safe_eval
+from skillc.graphs.state import ATTEMPTS, FEEDBACK, MODE, TRACE, VISITS, values_of
+from skillc.skills.spec import END as SPEC_END
+from skillc.skills.spec import Step
+
+Node = Callable[[dict[str, Any]], Any]
+Escalation = Literal["step", "task", "off"]
+
+
+@dataclass(frozen=True)
+class Executors:
+    """What step nodes run with: the models, the price table, the escalation mode and the task text."""
+
+    task: str
+    student: ModelHandle | None = None
+    teacher: ModelHandle | None = None
+    prices: PriceTable = field(default_factory=PriceTable)
+    escalation: Escalation = "step"
+
+    def model(self, role: str) -> ModelHandle:
+        handle = self.teacher if role == "teacher" else self.student
+        if handle is None:
+            raise BackendUnavailable(f"no {role} model was given to this skill graph")
+        return handle
+
+    def call(self, role: str, messages: list[tuple[str, str]], schema: dict[str, Any] | None) -> CallResult:
+        return call_model(self.model(role), messages, prices=self.prices, json_schema=schema)
+
+
+def node_name(target: str) -> str:
+    """Graph node for a spec target (`END` → the finish node)."""
+    return FINISH if target == SPEC_END else target
+
+
+def call_record(step_id: str, primitive: str, role: str, call: CallResult, **extra: Any) -> dict[str, Any]:
+    """A trace record of one model call."""
+    return {
+        "step": step_id,
+        "primitive": primitive,
+        "role": role,
+        "model": call.model,
+        "ok": True,
+        "input_tokens": call.input_tokens,
+        "output_tokens": call.output_tokens,
+        "tokens_estimated": call.estimated,
+        "cost_usd": call.cost_usd,
+        "latency_s": call.latency_s,
+        "raw": call.text,
+        **extra,
+    }
+
+
+def llm_node(step: Step, ex: Executors) -> Node:
+    """Node for an LLM primitive, run by the student (or the teacher once escalated)."""
+
+    def node(state: dict[str, Any]) -> dict[str, Any]:
+        _enforce_visits(step, state)
+        mode = (state.get(MODE) or {}).get(step.id, "student")
+        role = "teacher" if mode == "teacher" or step.primitive == "escalate" else "student"
+        values = values_of(state)
+        inputs = {k: values.get(k) for k in step.reads}
+        contract = simplified_contract(step.contract) if mode == "simplified" else step.contract
+        feedback = (state.get(FEEDBACK) or {}).get(step.id)
+        messages = step_messages(ex.task, step, inputs, contract=contract, feedback=feedback)
+        call = ex.call(role, messages, contract)
+        record = call_record(step.id, step.primitive, role, call, inputs=inputs, attempt=_attempt(step, state))
+        output = _parse(call, record)
+        if step.primitive == "ask":
+            reply = interrupt({"step": step.id, "question": output.get("question"), "needs": step.writes})
+            output = {**output, **{w: reply for w in step.writes}}
+        writes = {w: output.get(w) for w in step.writes}
+        return _finish_step(step, ex, state, output, writes, contract, record)
+
+    return node
+
+
+def compute_node(step: Step, ex: Executors) -> Node:
+    """Node for `compute`: whitelisted evaluation, no model; escalated, the teacher computes it."""
+
+    def node(state: dict[str, Any]) -> dict[str, Any]:
+        _enforce_visits(step, state)
+        values = values_of(state)
+        if (state.get(MODE) or {}).get(step.id) == "teacher":
+            return llm_node(step, ex)(state)
+        expression = step.expression or normalize_math(str(values.get(step.expression_from or "", "")))
+        record = {
+            "step": step.id, "primitive": "compute", "role": "compute", "ok": True,
+            "attempt": _attempt(step, state), "inputs": {"expression": expression}, "raw": expression,
+        }
+        try:
+            value = tidy_number(safe_eval(expression, values))
+        except UnsafeExpressionError as exc:
+            raise StepFailure("compute", f"cannot compute {expression!r}: {exc}", record=record, attempt=expression) from None
+        output = {step.writes[0]: value}
+        return _finish_step(step, ex, state, output, output, step.contract, record)
+
+    return node
+
+
+def retry_node(step: Step, target_bound: int) -> Node:
+    """Node for `retry`: go back to `target` while its visit bound allows, else on to `next`."""
+    target = step.target or ""
+
+    def node(state: dict[str, Any]) -> Command:
+        visits = (state.get(VISITS) or {}).get(target, 0)
+        record = {"step": step.id, "primitive": "retry", "role": "compute", "ok": True, "attempt": 1}
+        if visits < target_bound:
+            feedback = {target: {"error": step.instruction, "attempt": ""}}
+            return Command(goto=target, update={TRACE: [{**record, "action": f"retry {target}"}], FEEDBACK: feedback})
+        goto = node_name(step.next) if step.next else END
+        return Command(goto=goto, update={TRACE: [{**record, "action": "bound reached"}]})
+
+    return node
+
+
+def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: dict[str, Any]) -> Node:
+    """The teacher does the whole task in one call (whole-task escalation)."""
+
+    def node(state: dict[str, Any]) -> dict[str, Any]:
+        values = values_of(state)
+        inputs = {k: values.get(k) for k in input_fields}
+        call = ex.call("teacher", task_messages(ex.task, inputs, output_schema), output_schema)
+        record = call_record(ESCALATE_TASK, "escalate", "teacher", call, inputs=inputs)
+        output = _parse(call, record)
+        errors = contract_errors(output, output_schema)
+        if errors:
+            raise StepFailure("contract", "; ".join(errors), record=record, attempt=call.text)
+        fields = list(output_schema.get("properties", {}))
+        return {**{k: output.get(k) for k in fields}, TRACE: [{**record, "output": output}]}
+
+    return node
+
+
+def finish_node(output_schema: dict[str, Any]) -> Node:
+    """Validate the skill's final output against its output schema."""
+    fields = list(output_schema.get("properties", {}))
+
+    def node(state: dict[str, Any]) -> dict[str, Any]:
+        output = {k: state.get(k) for k in fields if state.get(k) is not None}
+        errors = contract_errors(output, output_schema)
+        if errors:
+            raise StepFailure("output_contract", "final output breaks the output schema: " + "; ".join(errors))
+        return {}
+
+    return node
+
+
+def tidy_number(value: Any) -> Any:
+    """Round float noise away (0.1 + 0.2 → 0.3) and turn integral floats into ints."""
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        value = round(value, 9)
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def _parse(call: CallResult, record: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return parse_json_object(call.text)
+    except MalformedOutputError as exc:
+        raise StepFailure("malformed_output", str(exc), record=record, attempt=call.text) from None
+
+
+def _finish_step(
+    step: Step,
+    ex: Executors,
+    state: dict[str, Any],
+    output: dict[str, Any],
+    writes: dict[str, Any],
+    contract: dict[str, Any],
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    """Validate the contract, run the check, and build the success update (or raise StepFailure)."""
+    attempt_text = record.get("raw") or json.dumps(output)
+    record = {**record, "output": output}
+    to_validate = {k: v for k, v in output.items() if k != "question"} if step.primitive == "ask" else output
+    errors = [] if step.primitive == "ask" else contract_errors(to_validate, contract)
+    if errors:
+        raise StepFailure("contract", "; ".join(errors), record=record, attempt=attempt_text)
+    extra: list[dict[str, Any]] = []
+    values = {**values_of(state), **writes}
+
+    def verify(by: str) -> str:
+        inputs = {k: values.get(k) for k in step.reads}
+        call = ex.call(by, verify_messages(ex.task, step, inputs, output), None)
+        extra.append(call_record(f"{step.id}.verify", "verify", by, call))
+        return call.text
+
+    checks = [c.model_dump() for c in run_check(step.check, values, verify)]
+    record["checks"] = checks
+    failed = [c["message"] for c in checks if not c["ok"]]
+    if failed:
+        raise StepFailure("check", "; ".join(failed), record={**record, "_extra": extra}, attempt=attempt_text)
+    visits = (state.get(VISITS) or {}).get(step.id, 0)
+    return {
+        **writes,
+        TRACE: [record, *extra],
+        ATTEMPTS: {step.id: 0},
+        MODE: {step.id: "student"},
+        FEEDBACK: {step.id: None},
+        VISITS: {step.id: visits + 1},
+    }
+
+
+def _attempt(step: Step, state: dict[str, Any]) -> int:
+    return int((state.get(ATTEMPTS) or {}).get(step.id, 0)) + 1
+
+
+def _enforce_visits(step: Step, state: dict[str, Any]) -> None:
+    visits = (state.get(VISITS) or {}).get(step.id, 0)
+    if visits >= step.max_visits:
+        raise StepFailure("loop_bound", f"step {step.id!r} reached its bound of {step.max_visits} visits")

@@ -1,0 +1,1 @@
+"""Skills as artifacts: the spec, the compiler, the folder format."""

@@ -1,0 +1,202 @@
+"""`Skill`: a compiled skill in memory, its folder on disk, and running it.
+
+A skill folder is data only: loading parses JSON and YAML and checks sha256 hashes; nothing in it
+is executed, and nothing is unpickled.
+
+Example:
+    >>> import tempfile
+    >>> from skillc.skills.spec import SkillSpec
+    >>> spec = SkillSpec.model_validate({"name": "mul", "task": "Multiply two numbers.", "entry": "total",
+    ...     "input_schema": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}},
+    ...     "output_schema": {"type": "object", "properties": {"total": {"type": "number"}}},
+    ...     "steps": [{"id": "total", "primitive": "compute", "instruction": "a times b", "reads": ["a", "b"],
+    ...                "writes": ["total"], "expression": "a * b", "next": "END",
+    ...                "contract": {"type": "object", "properties": {"total": {"type": "number"}}}}]})
+    >>> folder = Skill(spec).save(tempfile.mkdtemp() + "/mul")
+    >>> Skill.load(folder).run({"a": 6, "b": 7}).output
+    {'total': 42}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from langgraph.graph import StateGraph
+from pydantic import ValidationError
+
+from skillc.adapters.calls import estimate_messages_tokens
+from skillc.adapters.models import resolve_model
+from skillc.adapters.pricing import PriceTable
+from skillc.errors import SkillFolderError
+from skillc.graphs.builder import build_graph, drawable
+from skillc.graphs.primitives import Escalation
+from skillc.graphs.prompts import task_messages
+from skillc.graphs.state import ERROR, TRACE
+from skillc.graphs.trace import RunResult, summarize
+from skillc.skills.files import MANIFEST, atomic_write_jsonl, atomic_write_text, verify_manifest, write_manifest
+from skillc.skills.skill_md import read_front_matter, render_skill_md
+from skillc.skills.spec import SkillSpec
+from skillc.skills.task import validate_against
+
+SKILL_MD, SKILL_JSON, EXAMPLES, EVAL = "SKILL.md", "skill.json", "examples.jsonl", "eval.json"
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class Skill:
+    """A compiled skill: its spec, the teacher's worked examples and its last evaluation.
+
+    Args:
+        spec: the SkillSpec.
+        examples: example-bank records (the teacher's worked steps).
+        evaluation: the last eval report, if any.
+        path: the folder it was loaded from or saved to.
+    """
+
+    def __init__(
+        self,
+        spec: SkillSpec,
+        examples: list[dict[str, Any]] | None = None,
+        evaluation: dict[str, Any] | None = None,
+        path: Path | None = None,
+        license: str = "Apache-2.0",
+    ) -> None:
+        self.spec = spec
+        self.examples = examples or []
+        self.evaluation = evaluation
+        self.path = path
+        self.license = license
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def graph(
+        self,
+        student: Any = None,
+        teacher: Any = None,
+        *,
+        escalation: Escalation | None = None,
+        prices: PriceTable | None = None,
+    ) -> StateGraph:
+        """The skill as a langgraph `StateGraph` builder; compile it with your own checkpointer."""
+        return build_graph(self.spec, student=student, teacher=teacher, escalation=escalation, prices=prices)
+
+    def mermaid(self) -> str:
+        """Mermaid text of the graph (offline)."""
+        return drawable(self.graph().compile()).draw_mermaid()
+
+    def ascii(self) -> str:
+        """ASCII drawing of the graph (offline, via grandalf); retry/escalate self-loops are left out."""
+        return drawable(self.graph().compile(), self_loops=False).draw_ascii()
+
+    def run(
+        self,
+        inputs: dict[str, Any],
+        *,
+        student: Any = None,
+        teacher: Any = None,
+        escalation: Escalation | None = None,
+        prices: PriceTable | None = None,
+    ) -> RunResult:
+        """Run the skill once on `inputs` and return the output (or typed error) with its trace and cost."""
+        validate_against(inputs, self.spec.input_schema, "input")
+        prices = prices or PriceTable()
+        teacher_handle = resolve_model(teacher) if teacher is not None else None
+        graph = self.graph(student, teacher_handle, escalation=escalation, prices=prices).compile()
+        limit = 10 + sum((s.max_visits * (s.max_retries + 4)) for s in self.spec.steps) * 2
+        final = graph.invoke(dict(inputs), {"recursion_limit": limit, "run_id": uuid.uuid4()})
+        records = list(final.get(TRACE) or [])
+        error = final.get(ERROR)
+        if "__interrupt__" in final and error is None:
+            question = final["__interrupt__"][0].value
+            error = {"kind": "needs_input", "step": question.get("step"), "message": str(question.get("question"))}
+        output = {k: final.get(k) for k in self.spec.output_fields}
+        baseline = self.teacher_baseline_usd(inputs, records, teacher_handle, prices)
+        return summarize(records, output=output, error=error, baseline_usd=baseline)
+
+    def teacher_baseline_usd(
+        self, inputs: dict[str, Any], records: list[dict[str, Any]], teacher: Any, prices: PriceTable
+    ) -> float:
+        """Estimated cost of the teacher doing this task alone, in one call, on these inputs."""
+        if teacher is None:
+            return 0.0
+        from langchain_core.messages import convert_to_messages
+
+        handle = resolve_model(teacher)
+        prompt = convert_to_messages(task_messages(self.spec.task, inputs, self.spec.output_schema))
+        out_tokens = self.spec.baseline_output_tokens or sum(int(r.get("output_tokens") or 0) for r in records)
+        if handle.kind == "local":
+            return 0.0
+        return prices.cost(handle.name, estimate_messages_tokens(prompt), out_tokens)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the skill folder (SKILL.md, skill.json, examples.jsonl, eval.json, manifest.json)."""
+        folder = Path(folder)
+        name = folder.name
+        if not _NAME.match(name) or len(name) > 64:
+            raise SkillFolderError(
+                f"{folder}: a skill folder name must be lowercase letters, digits and single hyphens (≤64)"
+            )
+        if name != self.spec.name:
+            self.spec = self.spec.model_copy(update={"name": name})
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.iterdir():
+            if stale.is_file() and stale.name not in (SKILL_MD, SKILL_JSON, EXAMPLES, EVAL, MANIFEST):
+                raise SkillFolderError(f"{stale}: unexpected file in the skill folder; remove it first")
+        atomic_write_text(folder / SKILL_JSON, self.spec.model_dump_json(indent=2, exclude_none=True) + "\n")
+        atomic_write_jsonl(folder / EXAMPLES, self.examples)
+        if self.evaluation is not None:
+            atomic_write_text(folder / EVAL, json.dumps(self.evaluation, indent=2) + "\n")
+        atomic_write_text(folder / SKILL_MD, render_skill_md(self.spec, self.mermaid(), self.license))
+        write_manifest(folder)
+        self.path = folder
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, *, verify: bool = True) -> Skill:
+        """Load a skill folder, verifying manifest.json first (a tampered folder is refused)."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise SkillFolderError(f"{folder}: no such skill folder")
+        if verify:
+            verify_manifest(folder)
+        try:
+            front = read_front_matter((folder / SKILL_MD).read_text(encoding="utf-8"))
+            spec = SkillSpec.model_validate_json((folder / SKILL_JSON).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise SkillFolderError(f"{folder}: missing {Path(exc.filename).name}") from None
+        except ValidationError as exc:
+            raise SkillFolderError(f"{folder / SKILL_JSON}: not a valid SkillSpec: {exc.errors()[0]['msg']}") from None
+        if front["name"] != folder.name or spec.name != folder.name:
+            raise SkillFolderError(
+                f"{folder}: SKILL.md names the skill {front['name']!r} and skill.json {spec.name!r}, "
+                f"but the folder is {folder.name!r}; they must agree"
+            )
+        problems = spec.problems()
+        if problems:
+            raise SkillFolderError(f"{folder / SKILL_JSON}: invalid graph: {'; '.join(problems)}")
+        examples = _read_jsonl(folder / EXAMPLES)
+        evaluation = json.loads((folder / EVAL).read_text(encoding="utf-8")) if (folder / EVAL).exists() else None
+        return cls(spec, examples, evaluation, folder, str(front.get("license", "Apache-2.0")))
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise SkillFolderError(f"{path}:{n}: not a JSON line") from None
+    return out
+
+
+def load_skill(folder: str | Path) -> Skill:
+    """Load and verify a skill folder (alias of `Skill.load`)."""
+    return Skill.load(folder)

@@ -1,0 +1,82 @@
+"""compile_skill: the teacher designs, repairs on errors, works the samples; bad traces are dropped."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from skillc.errors import SpecCompileError
+from skillc.skills.compiler import compile_skill
+from tests.conftest import INVOICE_DESIGN
+from tests.fakes import ScriptedChatModel, json_reply
+
+GOOD_FIELDS = json_reply(quantity=3, unit_price=4.5, stated_total=13.5)
+
+
+def broken_design() -> str:
+    design = copy.deepcopy(INVOICE_DESIGN)
+    design["steps"][1]["next"] = "ghost"
+    return json.dumps(design)
+
+
+def teacher_for(design_replies, step_replies=None):
+    return ScriptedChatModel(script={"design": design_replies, **(step_replies or {})}, model_label="gpt-4o")
+
+
+def test_invalid_design_is_repaired_with_the_errors_listed(invoice_task):
+    teacher = teacher_for([broken_design(), json.dumps(INVOICE_DESIGN)])
+    skill = compile_skill(invoice_task, teacher=teacher, trace_samples=False)
+    assert [s.id for s in skill.spec.steps] == ["kind", "fields", "total"]
+    assert skill.spec.provenance.repairs == 1
+    repair = teacher.prompts[1][-1].text
+    assert "That design is not valid" in repair and "next 'ghost'" in repair
+    assert teacher.prompts[1][-2].text == broken_design()
+
+
+def test_malformed_design_json_is_repaired(invoice_task):
+    teacher = teacher_for(["Here is my plan: steps...", json.dumps(INVOICE_DESIGN)])
+    skill = compile_skill(invoice_task, teacher=teacher, trace_samples=False)
+    assert skill.spec.provenance.repairs == 1
+    assert "no JSON object" in teacher.prompts[1][-1].text
+
+
+def test_unrepairable_design_fails_with_a_clear_message(invoice_task):
+    teacher = teacher_for([broken_design()] * 3)
+    with pytest.raises(SpecCompileError) as info:
+        compile_skill(invoice_task, teacher=teacher, max_repairs=2)
+    assert "after 2 repairs" in str(info.value) and "ghost" in str(info.value)
+    assert info.value.errors and len(teacher.prompts) == 3
+
+
+def test_schema_invalid_design_is_reported_by_field(invoice_task):
+    teacher = teacher_for([json_reply(entry="kind", steps=[{"id": "Bad Id"}])] * 2)
+    with pytest.raises(SpecCompileError, match="steps.0"):
+        compile_skill(invoice_task, teacher=teacher, max_repairs=1)
+
+
+def test_samples_become_filtered_worked_examples(invoice_task):
+    steps = {"kind": [json_reply(kind="invoice"), json_reply(kind="other")], "fields": [GOOD_FIELDS]}
+    teacher = teacher_for([json.dumps(INVOICE_DESIGN)], steps)
+    skill = compile_skill(invoice_task, teacher=teacher)
+    assert [e["step"] for e in skill.examples] == ["kind", "fields", "kind"]
+    assert all(e["source"] == "teacher" and e["model"] == "gpt-4o" for e in skill.examples)
+    assert skill.examples[1]["input"] == {"text": invoice_task.samples[0].input["text"]}
+    report = skill.spec.provenance.traces
+    assert report["kept"] == 3 and report["dropped"] == {}
+    assert skill.spec.baseline_output_tokens and skill.spec.provenance.compile_cost_usd > 0
+
+
+def test_refusals_and_wrong_answers_are_dropped_with_reasons(invoice_task):
+    steps = {
+        "kind": [json_reply(kind="invoice"), json_reply(kind="invoice", note="I'm sorry, I cannot be sure")],
+        "fields": [json_reply(quantity=3, unit_price=4.5, stated_total=13.5)],
+    }
+    teacher = teacher_for([json.dumps(INVOICE_DESIGN)], steps)
+    teacher.script["fields"] = [GOOD_FIELDS, GOOD_FIELDS]
+    skill = compile_skill(invoice_task, teacher=teacher)
+    report = skill.spec.provenance.traces
+    # sample 2 expects kind=other; the teacher said invoice → every step of that sample is dropped
+    assert report["dropped"].get("wrong_final_answer", 0) >= 1
+    assert report["kept"] == 2

@@ -1,0 +1,85 @@
+"""The skill folder: SKILL.md front matter, manifest hashes, tamper refusal, no code execution."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from skillc.errors import SkillFolderError
+from skillc.skills.files import sha256_file
+from skillc.skills.skill import Skill
+from skillc.skills.skill_md import read_front_matter
+
+
+@pytest.fixture
+def folder(tmp_path, invoice_spec):
+    skill = Skill(invoice_spec, examples=[{"id": "1", "step": "kind", "input": {"text": "x"}, "output": {"kind": "other"}}])
+    return skill.save(tmp_path / "invoice-total")
+
+
+def test_folder_has_the_format_files(folder):
+    assert sorted(p.name for p in folder.iterdir()) == ["SKILL.md", "examples.jsonl", "manifest.json", "skill.json"]
+    front = read_front_matter((folder / "SKILL.md").read_text())
+    assert front["name"] == folder.name == "invoice-total"
+    assert 0 < len(front["description"]) <= 1024
+    assert front["metadata"] == {"version": "0.1.0", "skillc-format": "1"}
+    assert "```mermaid" in (folder / "SKILL.md").read_text()
+
+
+def test_manifest_holds_the_sha256_of_every_file(folder):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    files = {p.name for p in folder.iterdir()} - {"manifest.json"}
+    assert set(manifest["files"]) == files
+    for name, digest in manifest["files"].items():
+        assert digest == sha256_file(folder / name)
+
+
+def test_load_round_trips(folder, invoice_spec):
+    skill = Skill.load(folder)
+    assert skill.spec == invoice_spec
+    assert skill.examples[0]["step"] == "kind"
+
+
+@pytest.mark.parametrize("victim", ["skill.json", "SKILL.md", "examples.jsonl"])
+def test_tampered_file_is_refused_by_name(folder, victim):
+    path = folder / victim
+    path.write_text(path.read_text().replace("quantity", "quantitx", 1) + "\n")
+    with pytest.raises(SkillFolderError, match=victim):
+        Skill.load(folder)
+
+
+def test_added_file_is_refused(folder):
+    (folder / "payload.py").write_text("print('pwned')")
+    with pytest.raises(SkillFolderError, match="payload.py.*not listed"):
+        Skill.load(folder)
+
+
+def test_symlink_and_subfolder_are_refused(folder, tmp_path):
+    (tmp_path / "outside").write_text("x")
+    os.symlink(tmp_path / "outside", folder / "link")
+    with pytest.raises(SkillFolderError, match="only regular files"):
+        Skill.load(folder)
+
+
+def test_missing_file_is_refused(folder):
+    (folder / "examples.jsonl").unlink()
+    with pytest.raises(SkillFolderError, match="examples.jsonl.*missing"):
+        Skill.load(folder)
+
+
+def test_renamed_folder_is_refused(folder):
+    moved = folder.rename(folder.parent / "other-name")
+    with pytest.raises(SkillFolderError, match="must agree"):
+        Skill.load(moved)
+
+
+def test_bad_folder_name_is_refused(tmp_path, invoice_spec):
+    with pytest.raises(SkillFolderError, match="lowercase"):
+        Skill(invoice_spec).save(tmp_path / "Bad_Name")
+
+
+def test_save_names_the_skill_after_its_folder(tmp_path, invoice_spec):
+    folder = Skill(invoice_spec).save(tmp_path / "renamed-skill")
+    assert Skill.load(folder).name == "renamed-skill"
