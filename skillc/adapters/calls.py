@@ -37,6 +37,7 @@ class CallResult:
     latency_s: float
     cost_usd: float
     logprobs: list[float] | None = None
+    truncated: bool = False
 
 
 def call_model(
@@ -57,7 +58,12 @@ def call_model(
     if call_kwargs:
         model = model.bind(**call_kwargs)
     started = time.perf_counter()
-    reply = model.invoke(msgs)
+    truncated = False
+    try:
+        reply = model.invoke(msgs)
+    except Exception as exc:  # a reply cut at the token limit is an answer, not a transport error
+        reply = _truncated_reply(exc)
+        truncated = True
     latency = time.perf_counter() - started
     text = reply.text if isinstance(reply, BaseMessage) else str(reply)
     input_tokens, output_tokens, estimated = _usage(reply, msgs, text)
@@ -74,7 +80,25 @@ def call_model(
         latency_s=latency,
         cost_usd=cost,
         logprobs=_logprobs(reply),
+        truncated=truncated,
     )
+
+
+def _truncated_reply(exc: Exception) -> AIMessage:
+    """The partial reply inside openai's `LengthFinishReasonError`; anything else is re-raised."""
+    completion = getattr(exc, "completion", None)
+    if type(exc).__name__ != "LengthFinishReasonError" or completion is None:
+        raise exc
+    text = completion.choices[0].message.content or ""
+    usage = completion.usage
+    message = AIMessage(content=text, response_metadata={"finish_reason": "length"})
+    if usage is not None:
+        message.usage_metadata = {
+            "input_tokens": usage.prompt_tokens,
+            "output_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        }
+    return message
 
 
 def estimate_messages_tokens(messages: list[BaseMessage]) -> int:

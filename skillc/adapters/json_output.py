@@ -33,6 +33,44 @@ def parse_json_object(text: str) -> dict[str, Any]:
     raise MalformedOutputError(f"the reply holds no JSON object: {snippet!r}")
 
 
+def close_truncated_json(text: str) -> str:
+    """Cut a JSON text that stopped mid-way back to its last complete element and close it.
+
+    Example:
+        >>> close_truncated_json('{"steps": [{"id": "a"}, {"id": "b", "na')
+        '{"steps": [{"id": "a"}]}'
+    """
+    start = text.find("{")
+    if start == -1:
+        return text
+    stack: list[str] = []
+    in_string = escaped = False
+    cut, cut_stack = -1, []  # position just after the last complete element, and the stack there
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+            if not stack:
+                return text[start : i + 1]
+            cut, cut_stack = i + 1, list(stack)
+    if cut == -1:
+        return text
+    body = text[start:cut].rstrip().rstrip(",")
+    return body + "".join(reversed(cut_stack))
+
+
 def _balanced_objects(text: str) -> list[str]:
     """Substrings that start at a `{` and end at its matching `}` (string-aware)."""
     found: list[str] = []

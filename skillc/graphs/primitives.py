@@ -193,7 +193,8 @@ def _parse(call: CallResult, record: dict[str, Any]) -> dict[str, Any]:
     try:
         return parse_json_object(call.text)
     except MalformedOutputError as exc:
-        raise StepFailure("malformed_output", str(exc), record=record, attempt=call.text) from None
+        why = f"the reply was cut off at the token limit ({call.output_tokens} tokens)" if call.truncated else str(exc)
+        raise StepFailure("malformed_output", why, record=record, attempt=call.text[-2000:]) from None
 
 
 def _finish_step(

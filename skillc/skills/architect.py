@@ -47,12 +47,58 @@ RULES = [
     "`on_fail` is an ordered list from retry, simplify, ask, escalate, give_up.",
     "Every output field must be written by some step. Use compute for all arithmetic.",
     "A loop needs max_visits >= 2 on one of its steps.",
-    "Keep steps few and small: each must be easy for a small model.",
+    "Keep steps few and small: each must be easy for a small model. List each step once; stop after the last step.",
 ]
 
 
-def architect_messages(task: Task, samples: list[Sample] | None = None) -> list[tuple[str, str]]:
-    """Messages that ask the teacher for a SkillDesign of `task`."""
+EXAMPLE_TASK = "Shipping quote: return the weight class and the shipping cost of a parcel description."
+EXAMPLE_DESIGN: dict[str, Any] = {
+    "entry": "read_parcel",
+    "steps": [
+        {
+            "id": "read_parcel", "primitive": "extract", "instruction": "Extract the weight in kg and the destination country.",
+            "reads": ["text"], "writes": ["weight_kg", "country"],
+            "contract": {"type": "object", "properties": {"weight_kg": {"type": "number"}, "country": {"type": "string"}},
+                         "required": ["weight_kg", "country"]},
+            "on_fail": ["retry", "escalate", "give_up"], "next": "weight_class",
+        },
+        {
+            "id": "weight_class", "primitive": "classify", "instruction": "Is the parcel light (under 2 kg) or heavy?",
+            "reads": ["weight_kg"], "writes": ["weight_class"],
+            "contract": {"type": "object", "properties": {"weight_class": {"enum": ["light", "heavy"]}}, "required": ["weight_class"]},
+            "check": {"kind": "expr", "expr": "(weight_class == 'light') == (weight_kg < 2)"},
+            "on_fail": ["retry", "escalate", "give_up"],
+        },
+        {
+            "id": "light_cost", "primitive": "compute", "instruction": "Flat rate for light parcels.",
+            "reads": ["weight_kg"], "writes": ["cost"], "expression": "4.5",
+            "contract": {"type": "object", "properties": {"cost": {"type": "number"}}, "required": ["cost"]},
+            "on_fail": ["escalate", "give_up"], "next": "END",
+        },
+        {
+            "id": "heavy_cost", "primitive": "compute", "instruction": "Rate per kg for heavy parcels.",
+            "reads": ["weight_kg"], "writes": ["cost"], "expression": "weight_kg * 2.1",
+            "contract": {"type": "object", "properties": {"cost": {"type": "number"}}, "required": ["cost"]},
+            "on_fail": ["escalate", "give_up"], "next": "END",
+        },
+    ],
+    "decisions": [
+        {"after": "weight_class", "branches": [{"when": "weight_class == 'light'", "to": "light_cost"}], "default": "heavy_cost"}
+    ],
+    "failure_modes": [
+        {"name": "no weight", "when": "the text gives no weight", "action": "ask", "description": "ask the user for it"}
+    ],
+}
+
+
+def architect_messages(
+    task: Task, samples: list[Sample] | None = None, *, include_schema: bool = True
+) -> list[tuple[str, str]]:
+    """Messages that ask the teacher for a SkillDesign of `task`.
+
+    `include_schema=False` leaves the SkillDesign JSON Schema out of the text, for backends that
+    enforce it by constrained decoding anyway (it is about 1,000 tokens).
+    """
     parts = [
         f"Task name: {task.name}",
         f"Task: {task.description}",
@@ -63,10 +109,16 @@ def architect_messages(task: Task, samples: list[Sample] | None = None) -> list[
         "Rules:",
         *(f"- {rule}" for rule in RULES),
     ]
+    parts.append(f"Example. For the task {EXAMPLE_TASK!r} a good design is:")
+    parts.append(json.dumps(EXAMPLE_DESIGN, ensure_ascii=False))
+    parts.append(f"Now design the skill for the task {task.name!r}.")
     for i, sample in enumerate((samples or [])[:3], 1):
         parts.append(f"Sample input {i}: {json.dumps(sample.input, ensure_ascii=False)}")
-    parts.append("Answer with one JSON object matching this JSON Schema (a SkillDesign):")
-    parts.append(json.dumps(design_schema(), ensure_ascii=False))
+    if include_schema:
+        parts.append("Answer with one JSON object matching this JSON Schema (a SkillDesign):")
+        parts.append(json.dumps(design_schema(), ensure_ascii=False))
+    else:
+        parts.append("Answer with one JSON object shaped like the example (a SkillDesign).")
     return [("system", ARCHITECT_SYSTEM), ("user", "\n".join(parts))]
 
 
@@ -74,6 +126,18 @@ def repair_message(errors: list[str]) -> tuple[str, str]:
     """The follow-up that lists what was wrong with the teacher's last design."""
     listed = "\n".join(f"- {e}" for e in errors)
     return ("user", f"That design is not valid:\n{listed}\nReturn the corrected, complete JSON object.")
+
+
+def sample_repair_message(mistakes: list[dict[str, Any]]) -> tuple[str, str]:
+    """The follow-up that shows the teacher samples its design got wrong."""
+    lines = ["That design runs, but gives wrong results on these samples:"]
+    for m in mistakes:
+        outcome = f"got {json.dumps(m['got'], ensure_ascii=False)}" if "got" in m else f"failed: {m.get('error')}"
+        lines.append(f"- input {json.dumps(m['input'], ensure_ascii=False)}: expected "
+                     f"{json.dumps(m['expected'], ensure_ascii=False)}, {outcome}")
+    lines.append("Fix the steps (instructions, expressions, decisions) so the skill gives the expected outputs. "
+                 "Return the corrected, complete JSON object.")
+    return ("user", "\n".join(lines))
 
 
 def design_schema() -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """`compile_skill`: the teacher designs the graph, then works the samples through it.
 
 1. The teacher, prompted as an architect, returns a SkillDesign (constrained output where the backend
-   allows it, validated always). Invalid designs are sent back with their errors listed, up to
-   `max_repairs` times; then `SpecCompileError`.
-2. The compiled graph runs with the teacher as executor on the samples. Its worked steps pass the
-   quality filter into the example bank; each rejection keeps its reason.
+   allows it, validated always). Small gaps are filled (`normalize_design`); invalid designs are sent
+   back with their errors listed.
+2. The compiled graph runs with the teacher as executor on the samples. A design that gets samples
+   with expected outputs wrong is sent back with those samples. Repairs of both kinds share the
+   `max_repairs` budget; with no valid design at the end, `SpecCompileError`.
+3. The worked steps of the kept design pass the quality filter into the example bank; each
+   rejection keeps its reason.
 
 Example:
     >>> from skillc.skills.task import Task
@@ -27,13 +30,14 @@ from pydantic import ValidationError
 
 from skillc import __version__
 from skillc.adapters.calls import call_model
-from skillc.adapters.json_output import parse_json_object
+from skillc.adapters.json_output import close_truncated_json, parse_json_object
 from skillc.adapters.models import ModelHandle, resolve_model
 from skillc.adapters.pricing import PriceTable
 from skillc.errors import MalformedOutputError, SkillcError, SpecCompileError
 from skillc.graphs.primitives import Escalation
-from skillc.skills.architect import architect_messages, design_schema, repair_message
+from skillc.skills.architect import architect_messages, design_schema, repair_message, sample_repair_message
 from skillc.skills.metrics import outputs_match
+from skillc.skills.normalize import normalize_design
 from skillc.skills.quality import reject_reason
 from skillc.skills.skill import Skill
 from skillc.skills.spec import LLM_PRIMITIVES, Provenance, SkillDesign, SkillSpec
@@ -51,17 +55,44 @@ def compile_skill(
     prices: PriceTable | None = None,
     progress: bool = False,
 ) -> Skill:
-    """Compile `task` into a `Skill` with the teacher as architect and as worked-example author."""
+    """Compile `task` into a `Skill` with the teacher as architect and as worked-example author.
+
+    The valid design with the fewest wrong samples is kept.
+    """
     handle = resolve_model(teacher)
     prices = prices or PriceTable()
     samples = list(samples if samples is not None else task.samples)
-    spec, calls = design_spec(task, handle, samples, max_repairs=max_repairs, prices=prices, escalation=escalation)
-    skill = Skill(spec, license=task.license)
-    examples: list[dict[str, Any]] = []
-    report: dict[str, Any] = {"samples": len(samples), "kept": 0, "dropped": {}}
-    if trace_samples and samples:
-        examples, report, trace_calls = work_samples(skill, handle, samples, prices=prices, progress=progress)
-        calls += trace_calls
+    messages = architect_messages(task, samples, include_schema=handle.structured == "none")
+    calls: list[dict[str, Any]] = []
+    best: tuple[int, SkillSpec, list[dict[str, Any]], dict[str, Any], list[str]] | None = None
+    notes: list[str] = []
+    for _ in range(max_repairs + 1):
+        reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls)
+        if spec is None:
+            messages = [*messages, ("assistant", reply[:6000]), repair_message(notes)]
+            continue
+        examples: list[dict[str, Any]] = []
+        report: dict[str, Any] = {"samples": len(samples), "kept": 0, "dropped": {}}
+        mistakes: list[dict[str, Any]] = []
+        if trace_samples and samples:
+            examples, report, trace_calls, mistakes = work_samples(
+                Skill(spec), handle, samples, prices=prices, progress=progress
+            )
+            calls += trace_calls
+        if best is None or len(mistakes) < best[0]:
+            best = (len(mistakes), spec, examples, report, notes)
+        if not mistakes:
+            break
+        messages = [*messages, ("assistant", reply[:6000]), sample_repair_message(mistakes[:2])]
+    if best is None:
+        raise SpecCompileError(
+            f"the teacher did not produce a valid skill for {task.name!r} after {max_repairs} repairs; "
+            f"last problems: {'; '.join(notes[:5])}",
+            errors=notes,
+        )
+    _, spec, examples, report, fixes = best
+    report = dict(report)
+    baseline = report.pop("baseline_output_tokens", None)
     provenance = Provenance(
         teacher=handle.uri or handle.name,
         compiled_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -73,46 +104,38 @@ def compile_skill(
             "output": sum(int(c.get("output_tokens", 0)) for c in calls),
         },
         traces=report,
+        normalized=fixes,
     )
-    baseline = report.pop("baseline_output_tokens", None)
-    skill.spec = spec.model_copy(update={"provenance": provenance, "baseline_output_tokens": baseline})
-    skill.examples = examples
-    return skill
+    update = {"provenance": provenance, "baseline_output_tokens": baseline}
+    return Skill(spec.model_copy(update=update), examples, license=task.license)
 
 
-def design_spec(
-    task: Task,
+def _ask_design(
     teacher: ModelHandle,
-    samples: list[Sample],
-    *,
-    max_repairs: int,
+    messages: list[tuple[str, str]],
+    task: Task,
+    escalation: Escalation,
     prices: PriceTable,
-    escalation: Escalation = "step",
-) -> tuple[SkillSpec, list[dict[str, Any]]]:
-    """Ask the teacher for a design and repair it until it validates; return the spec and the call records."""
-    messages = architect_messages(task, samples)
-    calls: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for _ in range(max_repairs + 1):
-        call = call_model(teacher, messages, prices=prices, json_schema=design_schema())
-        calls.append({"step": "design", "cost_usd": call.cost_usd, "input_tokens": call.input_tokens,
-                      "output_tokens": call.output_tokens})
-        spec, errors = _spec_from_reply(call.text, task, escalation)
-        if spec is not None:
-            return spec, calls
-        messages = [*messages, ("assistant", call.text), repair_message(errors)]
-    raise SpecCompileError(
-        f"the teacher did not produce a valid skill for {task.name!r} after {max_repairs} repairs; "
-        f"last problems: {'; '.join(errors[:5])}",
-        errors=errors,
-    )
+    calls: list[dict[str, Any]],
+) -> tuple[str, SkillSpec | None, list[str]]:
+    """One architect call: (reply, spec or None, fixes applied or problems found)."""
+    call = call_model(teacher, messages, prices=prices, json_schema=design_schema())
+    calls.append({"step": "design", "cost_usd": call.cost_usd, "input_tokens": call.input_tokens,
+                  "output_tokens": call.output_tokens})
+    text = close_truncated_json(call.text) if call.truncated else call.text
+    spec, notes = _spec_from_reply(text, task, escalation)
+    if call.truncated and spec is None:
+        notes = [f"the reply was cut off at {call.output_tokens} tokens; give a smaller design", *notes[:3]]
+    return call.text, spec, notes
 
 
 def _spec_from_reply(text: str, task: Task, escalation: Escalation) -> tuple[SkillSpec | None, list[str]]:
+    """(spec, fixes applied) when the reply is a valid design, else (None, problems)."""
     try:
         data = parse_json_object(text)
     except MalformedOutputError as exc:
         return None, [str(exc)]
+    fixes = normalize_design(data, set(task.inputs))
     try:
         design = SkillDesign.model_validate(data)
     except ValidationError as exc:
@@ -126,17 +149,23 @@ def _spec_from_reply(text: str, task: Task, escalation: Escalation) -> tuple[Ski
         escalation={"mode": escalation},
     )
     problems = spec.problems()
-    return (None, problems) if problems else (spec, [])
+    if problems:
+        return None, problems
+    return spec, fixes
 
 
 def work_samples(
     skill: Skill, teacher: ModelHandle, samples: list[Sample], *, prices: PriceTable, progress: bool = False
-) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
-    """Run the graph with the teacher as executor on each sample; filter its worked steps."""
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run the graph with the teacher as executor on each sample; filter its worked steps.
+
+    Returns (examples kept, report, call records, mistakes on samples with expected outputs).
+    """
     kept: list[dict[str, Any]] = []
     dropped: Counter[str] = Counter()
     calls: list[dict[str, Any]] = []
     out_tokens: list[int] = []
+    mistakes: list[dict[str, Any]] = []
     iterator: Any = samples
     if progress:
         from rich.progress import track
@@ -147,13 +176,18 @@ def work_samples(
             result = skill.run(sample.input, student=teacher, teacher=teacher, escalation="off", prices=prices)
         except SkillcError as exc:
             dropped[f"run_failed: {type(exc).__name__}"] += 1
+            mistakes.append({"input": sample.input, "expected": sample.expected, "error": str(exc)})
             continue
         records = [r.model_dump() for r in result.trace]
         calls += records
         if result.error is not None:
             dropped[f"run_failed: {result.error.kind}"] += 1
+            mistakes.append({"input": sample.input, "expected": sample.expected,
+                             "error": f"{result.error.kind} at step {result.error.step}: {result.error.message}"})
             continue
         wrong = sample.expected is not None and not outputs_match(sample.expected, result.output)
+        if wrong:
+            mistakes.append({"input": sample.input, "expected": sample.expected, "got": result.output})
         out_tokens.append(sum(r["output_tokens"] for r in records))
         for rec in records:
             if rec["primitive"] not in LLM_PRIMITIVES or not rec["ok"] or "." in rec["step"]:
@@ -169,7 +203,7 @@ def work_samples(
         "dropped": dict(dropped),
         "baseline_output_tokens": int(statistics.median(out_tokens)) if out_tokens else None,
     }
-    return kept, report, calls
+    return kept, report, calls, mistakes
 
 
 def _example(record: dict[str, Any], sample: int, teacher: ModelHandle) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from skillc.errors import UnsafeExpressionError
 from skillc.graphs.safe_eval import names_in, parse_expression
 
 FORMAT_VERSION = 1
+MAX_STEPS = 12
 END = "END"
 
 Primitive = Literal[
@@ -103,7 +104,7 @@ class SkillDesign(_Model):
     """What the teacher writes: the task decomposition graph and its failure modes."""
 
     entry: str
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     decisions: list[Decision] = Field(default_factory=list)
     failure_modes: list[FailureMode] = Field(default_factory=list)
 
@@ -121,6 +122,7 @@ class Provenance(_Model):
     compile_cost_usd: float = 0.0
     compile_tokens: dict[str, int] = Field(default_factory=dict)
     traces: dict[str, Any] = Field(default_factory=dict)
+    normalized: list[str] = Field(default_factory=list, description="gaps in the teacher's design that skillc filled")
 
 
 class SkillSpec(SkillDesign):

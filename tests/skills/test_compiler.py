@@ -75,8 +75,41 @@ def test_refusals_and_wrong_answers_are_dropped_with_reasons(invoice_task):
     }
     teacher = teacher_for([json.dumps(INVOICE_DESIGN)], steps)
     teacher.script["fields"] = [GOOD_FIELDS, GOOD_FIELDS]
-    skill = compile_skill(invoice_task, teacher=teacher)
+    skill = compile_skill(invoice_task, teacher=teacher, max_repairs=0)
     report = skill.spec.provenance.traces
     # sample 2 expects kind=other; the teacher said invoice → every step of that sample is dropped
     assert report["dropped"].get("wrong_final_answer", 0) >= 1
     assert report["kept"] == 2
+
+
+def test_wrong_samples_send_the_design_back_and_the_best_design_is_kept(invoice_task):
+    wrong = copy.deepcopy(INVOICE_DESIGN)
+    wrong["steps"][2]["expression"] = "quantity + unit_price"  # the teacher's formula is wrong
+    wrong["steps"][1].pop("check")
+    steps = {
+        "kind": [json_reply(kind="invoice"), json_reply(kind="other")] * 2,
+        "fields": [GOOD_FIELDS] * 2,
+    }
+    teacher = teacher_for([json.dumps(wrong), json.dumps(INVOICE_DESIGN)], steps)
+    skill = compile_skill(invoice_task, teacher=teacher)
+    assert skill.spec.step("total").expression == "quantity * unit_price"
+    assert skill.spec.provenance.repairs == 1
+    design_prompts = [p for p in teacher.prompts if p[0].text.startswith("You are the architect")]
+    repair = design_prompts[1][-1].text
+    assert "wrong results on these samples" in repair
+    assert '"total": 13.5' in repair and '"total": 7.5' in repair
+
+
+def test_normalization_fills_gaps_and_is_recorded(invoice_task):
+    gappy = copy.deepcopy(INVOICE_DESIGN)
+    gappy["entry"] = "start_here"
+    del gappy["steps"][1]["next"]
+    gappy["steps"][2]["expression_from"] = gappy["steps"][2].pop("expression")
+    teacher = teacher_for([json.dumps(gappy)])
+    skill = compile_skill(invoice_task, teacher=teacher, trace_samples=False)
+    assert skill.spec.entry == "kind" and skill.spec.step("fields").next == "total"
+    assert skill.spec.step("total").expression == "quantity * unit_price"
+    assert skill.spec.provenance.repairs == 0
+    assert set(skill.spec.provenance.normalized) == {
+        "fields.next = total", "total.expression = expression_from", "entry 'start_here' → 'kind'"
+    }

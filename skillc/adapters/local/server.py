@@ -1,0 +1,221 @@
+"""llama.cpp's OpenAI-compatible server as a managed subprocess on 127.0.0.1.
+
+The server binds to 127.0.0.1 on a free port, serves one or several models under aliases from one
+config file, and is healthy once `/v1/models` answers. Its log goes to the cache dir; if it cannot start,
+the error carries the log's last lines. It stops at interpreter exit, and the kernel stops it if the
+parent process dies (`PR_SET_PDEATHSIG`).
+
+Example:
+    >>> from skillc.adapters.local.weights import MODELS
+    >>> server = LocalServer([MODELS["tiny"]])
+    >>> server.host, server.running
+    ('127.0.0.1', False)
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from importlib.util import find_spec
+from pathlib import Path
+
+import httpx
+
+from skillc.adapters.local.weights import LocalModel, cache_dir, ensure_weights
+from skillc.errors import BackendUnavailable
+
+BUILD_HINT = (
+    'install it without native CPU tuning (the native build crashes on CPUs with AMX): CMAKE_ARGS="-DGGML_NATIVE=OFF '
+    '-DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" pip install "llama-cpp-python[server]==0.3.36"'
+    " (or run `make demo`)"
+)
+
+
+class ServerStartError(BackendUnavailable):
+    """The local server could not start; the message ends with its last log lines."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # pragma: no cover - not Linux
+        pass
+
+
+class LocalServer:
+    """One llama.cpp server process serving `models` under their aliases.
+
+    Args:
+        models: the models to serve (the first is loaded at start; llama.cpp swaps the others in on demand).
+        host: bind address (127.0.0.1 unless told otherwise).
+        port: a fixed port, or None for a free one.
+        threads: CPU threads per model (default: all cores).
+        startup_timeout: seconds to wait for health.
+    """
+
+    def __init__(
+        self,
+        models: list[LocalModel],
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        threads: int | None = None,
+        startup_timeout: float = 180.0,
+    ) -> None:
+        self.models = models
+        self.host = host
+        self.port = port
+        self.threads = threads or os.cpu_count() or 2
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def config(self, paths: list[Path]) -> dict[str, object]:
+        """The llama_cpp.server config file content."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "interrupt_requests": False,
+            "models": [
+                {
+                    "model": str(path),
+                    "model_alias": model.alias,
+                    "n_ctx": model.n_ctx,
+                    "n_threads": self.threads,
+                    "n_threads_batch": self.threads,
+                    "logits_all": False,
+                    "verbose": False,
+                }
+                for model, path in zip(self.models, paths, strict=True)
+            ],
+        }
+
+    def start(self) -> LocalServer:
+        """Verify weights, start the process, wait for health; raise `ServerStartError` with log lines."""
+        if self.running:
+            return self
+        if find_spec("llama_cpp") is None or find_spec("llama_cpp.server") is None:
+            raise ServerStartError(f"llama-cpp-python with its server extra is not installed; {BUILD_HINT}")
+        paths = [ensure_weights(m) for m in self.models]
+        if self.port is None:
+            self.port = free_port(self.host)
+        elif not port_is_free(self.port, self.host):
+            raise ServerStartError(f"port {self.port} on {self.host} is already in use; pick another with --port")
+        logs = cache_dir() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        aliases = "-".join(m.alias for m in self.models)
+        self.log_path = logs / f"server-{aliases}-{self.port}.log"
+        config_path = logs / f"server-{aliases}-{self.port}.json"
+        config_path.write_text(json.dumps(self.config(paths), indent=2))
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "llama_cpp.server", "--config_file", str(config_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+            )
+        _LIVE.add(self)
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                code = self.process.returncode
+                self.stop()
+                raise ServerStartError(f"the llama.cpp server exited with code {code} while starting; {self._tail()}")
+            try:
+                if httpx.get(f"{self.base_url}/models", timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise ServerStartError(f"the llama.cpp server was not healthy after {self.startup_timeout:.0f}s; {self._tail()}")
+
+    def _tail(self, lines: int = 12) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "no log"
+        text = self.log_path.read_text(errors="replace").strip().splitlines()[-lines:]
+        return f"last log lines ({self.log_path}):\n" + "\n".join(text)
+
+    def stop(self) -> None:
+        """Terminate the process (SIGTERM, then SIGKILL after 10 s)."""
+        proc, self.process = self.process, None
+        _LIVE.discard(self)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+_LIVE: set[LocalServer] = set()
+_POOL: dict[str, LocalServer] = {}
+_LOCK = threading.Lock()
+
+
+def shared_server(model: LocalModel) -> LocalServer:
+    """The process-wide server for one model, started on first use and reused after.
+
+    One server per model keeps teacher and student both loaded: llama.cpp's multi-model server holds
+    one model at a time and reloads on every switch.
+    """
+    with _LOCK:
+        server = _POOL.get(model.alias)
+        if server is None or not server.running:
+            server = LocalServer([model]).start()
+            _POOL[model.alias] = server
+        return server
+
+
+def stop_all() -> None:
+    """Stop every server this process started."""
+    for server in list(_LIVE):
+        server.stop()
+    _POOL.clear()
+
+
+atexit.register(stop_all)
