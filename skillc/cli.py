@@ -65,6 +65,7 @@ def compile_cmd(
     samples: Annotated[Optional[Path], typer.Option("--samples", help="JSONL of extra samples")] = None,
     max_repairs: Annotated[int, typer.Option(help="times the teacher may repair an invalid design")] = 2,
     traces: Annotated[bool, typer.Option(help="let the teacher work the samples into examples")] = True,
+    repair_temperature: Annotated[Optional[float], typer.Option(help="sample repair attempts at this temperature")] = None,
     prices: PricesOpt = None,
 ) -> None:
     """Compile TASK_FILE into a skill folder with the teacher as architect."""
@@ -74,7 +75,7 @@ def compile_cmd(
         err.print(f"teacher {teacher} designs [bold]{task.name}[/] …")
         skill = compile_skill(
             task, teacher=teacher, samples=[*task.samples, *extra], max_repairs=max_repairs,
-            trace_samples=traces, prices=_prices(prices), progress=True,
+            trace_samples=traces, prices=_prices(prices), progress=True, repair_temperature=repair_temperature,
         )
         folder = skill.save(out)
     _print_compile_summary(skill, folder)

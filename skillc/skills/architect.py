@@ -40,7 +40,8 @@ PRIMITIVE_GUIDE = {
 RULES = [
     "Step ids are snake_case. `entry` is the first step's id.",
     "Each step has `next` (a step id or \"END\") unless a decision leaves it.",
-    "A decision: {\"after\": step id, \"branches\": [{\"when\": condition, \"to\": step id or END}], \"default\": ...}.",
+    "Only when the path really depends on a value, add a decision instead of `next`: "
+    "{\"after\": step id, \"branches\": [{\"when\": \"kind == 'refund'\", \"to\": step id or END}], \"default\": step id or END}.",
     "Conditions and compute expressions are Python-like arithmetic/comparisons over value names; no function calls except abs, min, max, round, sum, len, int, float, str.",
     "`reads` lists input fields or values written by earlier steps; `writes` lists the values a step produces.",
     "`contract` is a JSON Schema {\"type\": \"object\", \"properties\": {...}, \"required\": [...]} whose properties include every value in `writes`.",
@@ -51,42 +52,30 @@ RULES = [
 ]
 
 
-EXAMPLE_TASK = "Shipping quote: return the weight class and the shipping cost of a parcel description."
+EXAMPLE_TASK = "Shipping quote: read a parcel description and return the carrier, the weight, the distance and the cost."
 EXAMPLE_DESIGN: dict[str, Any] = {
     "entry": "read_parcel",
     "steps": [
         {
-            "id": "read_parcel", "primitive": "extract", "instruction": "Extract the weight in kg and the destination country.",
-            "reads": ["text"], "writes": ["weight_kg", "country"],
-            "contract": {"type": "object", "properties": {"weight_kg": {"type": "number"}, "country": {"type": "string"}},
-                         "required": ["weight_kg", "country"]},
-            "on_fail": ["retry", "escalate", "give_up"], "next": "weight_class",
+            "id": "read_parcel", "primitive": "extract",
+            "instruction": "Extract the carrier name, the weight in kg and the distance in km.",
+            "reads": ["text"], "writes": ["carrier", "weight_kg", "distance_km"],
+            "contract": {"type": "object", "properties": {"carrier": {"type": "string"}, "weight_kg": {"type": "number"},
+                                                          "distance_km": {"type": "number"}},
+                         "required": ["carrier", "weight_kg", "distance_km"]},
+            "check": {"kind": "expr", "expr": "weight_kg > 0 and distance_km > 0"},
+            "on_fail": ["retry", "escalate", "give_up"], "next": "cost",
         },
         {
-            "id": "weight_class", "primitive": "classify", "instruction": "Is the parcel light (under 2 kg) or heavy?",
-            "reads": ["weight_kg"], "writes": ["weight_class"],
-            "contract": {"type": "object", "properties": {"weight_class": {"enum": ["light", "heavy"]}}, "required": ["weight_class"]},
-            "check": {"kind": "expr", "expr": "(weight_class == 'light') == (weight_kg < 2)"},
-            "on_fail": ["retry", "escalate", "give_up"],
-        },
-        {
-            "id": "light_cost", "primitive": "compute", "instruction": "Flat rate for light parcels.",
-            "reads": ["weight_kg"], "writes": ["cost"], "expression": "4.5",
-            "contract": {"type": "object", "properties": {"cost": {"type": "number"}}, "required": ["cost"]},
-            "on_fail": ["escalate", "give_up"], "next": "END",
-        },
-        {
-            "id": "heavy_cost", "primitive": "compute", "instruction": "Rate per kg for heavy parcels.",
-            "reads": ["weight_kg"], "writes": ["cost"], "expression": "weight_kg * 2.1",
+            "id": "cost", "primitive": "compute", "instruction": "Price: 0.8 per kg plus 0.05 per km.",
+            "reads": ["weight_kg", "distance_km"], "writes": ["cost"], "expression": "weight_kg * 0.8 + distance_km * 0.05",
             "contract": {"type": "object", "properties": {"cost": {"type": "number"}}, "required": ["cost"]},
             "on_fail": ["escalate", "give_up"], "next": "END",
         },
     ],
-    "decisions": [
-        {"after": "weight_class", "branches": [{"when": "weight_class == 'light'", "to": "light_cost"}], "default": "heavy_cost"}
-    ],
+    "decisions": [],
     "failure_modes": [
-        {"name": "no weight", "when": "the text gives no weight", "action": "ask", "description": "ask the user for it"}
+        {"name": "no weight", "when": "the text gives no weight", "action": "escalate", "description": "the teacher reads it"}
     ],
 }
 
@@ -104,6 +93,7 @@ def architect_messages(
         f"Task: {task.description}",
         f"Input fields (JSON Schema): {json.dumps(task.input_schema, ensure_ascii=False)}",
         f"Final output (JSON Schema): {json.dumps(task.output_schema, ensure_ascii=False)}",
+        *([f"Guidance from the task's author: {task.hints}"] if task.hints else []),
         "Primitives:",
         *(f"- {name}: {what}" for name, what in PRIMITIVE_GUIDE.items()),
         "Rules:",

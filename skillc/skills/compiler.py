@@ -54,10 +54,12 @@ def compile_skill(
     escalation: Escalation = "step",
     prices: PriceTable | None = None,
     progress: bool = False,
+    repair_temperature: float | None = None,
 ) -> Skill:
     """Compile `task` into a `Skill` with the teacher as architect and as worked-example author.
 
-    The valid design with the fewest wrong samples is kept.
+    The valid design with the fewest wrong samples is kept. `repair_temperature` samples repair
+    attempts at that temperature: small local teachers repeat their mistakes at temperature 0.
     """
     handle = resolve_model(teacher)
     prices = prices or PriceTable()
@@ -66,8 +68,9 @@ def compile_skill(
     calls: list[dict[str, Any]] = []
     best: tuple[int, SkillSpec, list[dict[str, Any]], dict[str, Any], list[str]] | None = None
     notes: list[str] = []
-    for _ in range(max_repairs + 1):
-        reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls)
+    for attempt in range(max_repairs + 1):
+        sampling = {"temperature": repair_temperature} if attempt and repair_temperature is not None else {}
+        reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls, **sampling)
         if spec is None:
             messages = [*messages, ("assistant", reply[:6000]), repair_message(notes)]
             continue
@@ -117,9 +120,10 @@ def _ask_design(
     escalation: Escalation,
     prices: PriceTable,
     calls: list[dict[str, Any]],
+    **call_kwargs: Any,
 ) -> tuple[str, SkillSpec | None, list[str]]:
     """One architect call: (reply, spec or None, fixes applied or problems found)."""
-    call = call_model(teacher, messages, prices=prices, json_schema=design_schema())
+    call = call_model(teacher, messages, prices=prices, json_schema=design_schema(), **call_kwargs)
     calls.append({"step": "design", "cost_usd": call.cost_usd, "input_tokens": call.input_tokens,
                   "output_tokens": call.output_tokens})
     text = close_truncated_json(call.text) if call.truncated else call.text

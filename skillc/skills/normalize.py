@@ -27,7 +27,8 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
       itself has stopped designing.
     - A step without `writes` writes its contract's properties.
     - A compute step whose `expression_from` holds an expression, not a value name, gets it as `expression`.
-    - A decision whose conditions read values no step writes is dropped.
+    - A decision whose conditions read values no step writes is dropped; one whose branches all
+      lead to the same place becomes a plain `next`.
     - A step with neither `next` nor a decision continues to the next listed step (the last to END).
     - An `entry` that names no step becomes the first step.
     """
@@ -44,6 +45,7 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
     for step in steps:
         fixes += _fill_step(step)
     fixes += _drop_dangling_decisions(data, ids, steps, set(inputs))
+    fixes += _plain_edges(data, steps)
     deciders = {d.get("after") for d in data.get("decisions") or []}
     for i, step in enumerate(steps):
         if step.get("next") is None and step.get("id") not in deciders and step.get("primitive") != "retry":
@@ -87,6 +89,22 @@ def _drop_dangling_decisions(
             kept.append(d)
         else:
             fixes.append(f"dropped the decision after {d.get('after')!r}: it names unknown steps or values")
+    data["decisions"] = kept
+    return fixes
+
+
+def _plain_edges(data: dict[str, Any], steps: list[dict[str, Any]]) -> list[str]:
+    """A decision whose branches and default all lead to one place is a plain `next`."""
+    by_id = {s.get("id"): s for s in steps}
+    kept, fixes = [], []
+    for d in data.get("decisions") or []:
+        targets = {b.get("to") for b in d.get("branches") or []} | {d.get("default")}
+        step = by_id.get(d.get("after"))
+        if len(targets) == 1 and step is not None and step.get("next") in (None, *targets):
+            step["next"] = targets.pop()
+            fixes.append(f"{step.get('id')}: a decision with one destination became next = {step['next']}")
+        else:
+            kept.append(d)
     data["decisions"] = kept
     return fixes
 

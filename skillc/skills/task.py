@@ -42,6 +42,7 @@ class Task(BaseModel):
     description: str = Field(min_length=1, max_length=1024)
     inputs: dict[str, dict[str, Any]] = Field(min_length=1)
     output_schema: dict[str, Any]
+    hints: str = Field("", max_length=2000, description="the task author's guidance for the architect")
     samples: list[Sample] = Field(default_factory=list)
     metric: Literal["exact", "numeric", "f1", "label", "judge"] | None = None
     license: str = "Apache-2.0"
