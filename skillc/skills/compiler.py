@@ -38,6 +38,7 @@ from skillc.graphs.primitives import Escalation
 from skillc.skills.architect import architect_messages, design_schema, repair_message, sample_repair_message
 from skillc.skills.metrics import outputs_match
 from skillc.skills.normalize import normalize_design
+from skillc.skills.plan import expand_plan
 from skillc.skills.quality import reject_reason
 from skillc.skills.skill import Skill
 from skillc.skills.spec import LLM_PRIMITIVES, Provenance, SkillDesign, SkillSpec
@@ -58,13 +59,15 @@ def compile_skill(
 ) -> Skill:
     """Compile `task` into a `Skill` with the teacher as architect and as worked-example author.
 
-    The valid design with the fewest wrong samples is kept. `repair_temperature` samples repair
-    attempts at that temperature: small local teachers repeat their mistakes at temperature 0.
+    The valid design with the fewest wrong samples is kept. With `repair_temperature`, a repair is a
+    fresh sample at that temperature with the earlier problems listed, instead of a follow-up turn:
+    small local teachers copy their previous reply, mistakes included.
     """
     handle = resolve_model(teacher)
     prices = prices or PriceTable()
     samples = list(samples if samples is not None else task.samples)
-    messages = architect_messages(task, samples, include_schema=handle.structured == "none")
+    first = architect_messages(task, samples, include_schema=handle.structured == "none")
+    messages = first
     calls: list[dict[str, Any]] = []
     best: tuple[int, SkillSpec, list[dict[str, Any]], dict[str, Any], list[str]] | None = None
     notes: list[str] = []
@@ -72,7 +75,7 @@ def compile_skill(
         sampling = {"temperature": repair_temperature} if attempt and repair_temperature is not None else {}
         reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls, **sampling)
         if spec is None:
-            messages = [*messages, ("assistant", reply[:6000]), repair_message(notes)]
+            messages = _next_messages(first, messages, reply, repair_message(notes), repair_temperature)
             continue
         examples: list[dict[str, Any]] = []
         report: dict[str, Any] = {"samples": len(samples), "kept": 0, "dropped": {}}
@@ -86,7 +89,7 @@ def compile_skill(
             best = (len(mistakes), spec, examples, report, notes)
         if not mistakes:
             break
-        messages = [*messages, ("assistant", reply[:6000]), sample_repair_message(mistakes[:2])]
+        messages = _next_messages(first, messages, reply, sample_repair_message(mistakes[:2]), repair_temperature)
     if best is None:
         raise SpecCompileError(
             f"the teacher did not produce a valid skill for {task.name!r} after {max_repairs} repairs; "
@@ -111,6 +114,19 @@ def compile_skill(
     )
     update = {"provenance": provenance, "baseline_output_tokens": baseline}
     return Skill(spec.model_copy(update=update), examples, license=task.license)
+
+
+def _next_messages(
+    first: list[tuple[str, str]],
+    messages: list[tuple[str, str]],
+    reply: str,
+    feedback: tuple[str, str],
+    resample_temperature: float | None,
+) -> list[tuple[str, str]]:
+    """A follow-up turn (reply + feedback), or, when resampling, the first prompt + feedback only."""
+    if resample_temperature is not None:
+        return [*first, ("user", "An earlier attempt had these problems; avoid them.\n" + feedback[1])]
+    return [*messages, ("assistant", reply[:6000]), feedback]
 
 
 def _ask_design(
@@ -139,6 +155,7 @@ def _spec_from_reply(text: str, task: Task, escalation: Escalation) -> tuple[Ski
         data = parse_json_object(text)
     except MalformedOutputError as exc:
         return None, [str(exc)]
+    expand_plan(data)
     fixes = normalize_design(data, set(task.inputs))
     try:
         design = SkillDesign.model_validate(data)

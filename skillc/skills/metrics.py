@@ -22,8 +22,8 @@ def values_match(expected: Any, actual: Any, tolerance: float = 1e-6) -> bool:
     return bool(expected == actual)
 
 
-def outputs_match(expected: dict[str, Any], actual: dict[str, Any] | None) -> bool:
-    """Every expected field matches."""
+def outputs_match(expected: dict[str, Any], actual: dict[str, Any] | None, tolerance: float = 1e-6) -> bool:
+    """Every expected field matches (numbers within a relative `tolerance`)."""
     if actual is None:
         return False
-    return all(values_match(v, actual.get(k)) for k, v in expected.items())
+    return all(values_match(v, actual.get(k), tolerance) for k, v in expected.items())

@@ -229,6 +229,8 @@ def _step_errors(step: Step, design: SkillDesign, known: set[str], values: set[s
             errors.append(f"{where} is a compute step without `expression` or `expression_from`")
         if step.expression:
             errors.extend(_expression_errors(where, step.expression, values))
+            if step.expression.strip().count(",") and _is_tuple(step.expression):
+                errors.append(f"{where}: expression {step.expression!r} is a list of names; write one arithmetic formula")
         if step.expression_from and step.expression_from not in values:
             errors.append(f"{where} takes its expression from {step.expression_from!r}, which no step writes")
         if len(step.writes) != 1:
@@ -281,6 +283,15 @@ def _expression_errors(where: str, text: str, values: set[str]) -> list[str]:
     if unknown:
         return [f"{where}: expression {text!r} uses unknown names {sorted(unknown)}"]
     return []
+
+
+def _is_tuple(text: str) -> bool:
+    try:
+        import ast
+
+        return isinstance(ast.parse(text.strip(), mode="eval").body, ast.Tuple)
+    except SyntaxError:
+        return False
 
 
 def _has_enum(schema: dict[str, Any]) -> bool:

@@ -1,0 +1,131 @@
+"""The demo's orchestration and its rich report.
+
+Example:
+    >>> Condition("raw student").as_dict(PriceTable(), 0.1)["accuracy"]
+    0.0
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from skillc.adapters.models import resolve_model
+from skillc.adapters.pricing import PriceTable
+from skillc.demo import ASSUMED, Condition, bundled_task, one_shot, save_report, skill_run
+from skillc.skills.compiler import compile_skill
+
+INTRO = (
+    "The teacher ({teacher}) compiles the bundled invoice task into a skill: an explicit graph of steps "
+    "with contracts, checks and failure edges. The student ({student}) then runs every step on {n} invoices "
+    "it has never seen; arithmetic goes to a `compute` step, and failed steps escalate to the teacher."
+)
+
+
+def run_demo(
+    *,
+    teacher: str = "local:teacher",
+    student: str = "local:student",
+    out: Path = Path("skillc-demo"),
+    limit: int | None = None,
+    hourly_usd: float = 0.10,
+    max_repairs: int = 4,
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """Compile, evaluate four conditions side by side, print the report and write report.json."""
+    console = console or Console()
+    prices = PriceTable(local_hourly_usd=hourly_usd)
+    task, items = bundled_task()
+    items = items[:limit] if limit else items
+    console.print(Panel(INTRO.format(teacher=teacher, student=student, n=len(items)), title="skillc demo"))
+    wall = time.perf_counter()
+    with console.status("starting the local models (sha256 of the weights is verified first)…"):
+        started = time.perf_counter()
+        teacher_h, student_h = resolve_model(teacher), resolve_model(student)
+    console.print(f"models ready in {time.perf_counter() - started:.0f}s")
+    with console.status(f"compiling: {teacher} designs the graph and works {len(task.samples)} samples…"):
+        started = time.perf_counter()
+        skill = compile_skill(task, teacher=teacher_h, max_repairs=max_repairs, repair_temperature=0.7, prices=prices)
+        compile_s = time.perf_counter() - started
+    folder = skill.save(Path(out) / task.name)
+    _print_skill(console, skill, folder, compile_s)
+    conditions = _evaluate(console, skill, task, items, teacher_h, student_h, prices)
+    rows = [c.as_dict(prices, hourly_usd) for c in conditions]
+    report = {
+        "task": task.name,
+        "teacher": teacher,
+        "student": student,
+        "items": len(items),
+        "compile_seconds": round(compile_s, 1),
+        "compile_repairs": skill.spec.provenance.repairs if skill.spec.provenance else 0,
+        "wall_seconds": round(time.perf_counter() - wall, 1),
+        "price_assumption": {role: {"model": m, "usd_per_1m": prices.lookup(m)} for role, m in ASSUMED.items()},
+        "local_hourly_usd": hourly_usd,
+        "conditions": rows,
+    }
+    _print_report(console, report)
+    save_report(Path(out) / "report.json", report)
+    console.print(f"skill folder: {folder} · report: {Path(out) / 'report.json'}")
+    return report
+
+
+def _print_skill(console: Console, skill: Any, folder: Path, seconds: float) -> None:
+    p = skill.spec.provenance
+    table = Table("step", "primitive", "reads → writes", "check", "on fail", title=f"compiled in {seconds:.0f}s → {folder}")
+    for s in skill.spec.steps:
+        check = f"{s.check.kind}: {s.check.expr or s.check.by}" if s.check else "contract"
+        detail = f" = {s.expression}" if s.expression else ""
+        table.add_row(s.id, s.primitive + detail, f"{', '.join(s.reads)} → {', '.join(s.writes)}", check, " → ".join(s.on_fail))
+    console.print(table)
+    if p:
+        fixes = f" · gaps filled: {len(p.normalized)}" if p.normalized else ""
+        console.print(f"teacher repairs: {p.repairs}{fixes} · worked examples kept {p.traces.get('kept', 0)}, "
+                      f"dropped {sum(p.traces.get('dropped', {}).values())}")
+
+
+def _evaluate(console: Console, skill: Any, task: Any, items: list[Any], teacher: Any, student: Any,
+              prices: PriceTable) -> list[Condition]:
+    conditions = [Condition("teacher only"), Condition("raw student"),
+                  Condition("skill on student, no escalation"), Condition("skill on student + escalation")]
+    columns = [TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console) as progress:
+        for condition in conditions:
+            bar = progress.add_task(condition.name, total=len(items))
+            for item in items:
+                if condition.name == "teacher only":
+                    one_shot(condition, "teacher", teacher, task, item, prices)
+                elif condition.name == "raw student":
+                    one_shot(condition, "student", student, task, item, prices)
+                else:
+                    with_teacher = teacher if "escalation" in condition.name and "no" not in condition.name else None
+                    skill_run(condition, skill, item, student, with_teacher, prices)
+                progress.advance(bar)
+    return conditions
+
+
+def _print_report(console: Console, report: dict[str, Any]) -> None:
+    assumed = report["price_assumption"]
+    label = (f"API cost if teacher = {assumed['teacher']['model']} and student = {assumed['student']['model']} "
+             "(list prices, per 1M tokens)")
+    table = Table("condition", "accuracy", "fields", "escalated", "student tok in/out", "teacher tok in/out",
+                  "wall s", "API $ (assumed)", "local $", title=f"{report['items']} unseen invoices")
+    for row in report["conditions"]:
+        s, t = row["tokens"].get("student", [0, 0]), row["tokens"].get("teacher", [0, 0])
+        table.add_row(row["condition"], f"{row['accuracy']:.0%}", f"{row['field_accuracy']:.0%}",
+                      f"{row['escalation_rate']:.0%}", f"{s[0]}/{s[1]}", f"{t[0]}/{t[1]}", f"{row['seconds']:.0f}",
+                      f"{row['assumed_api_cost_usd']:.5f}", f"{row['local_cost_usd']:.5f}")
+    console.print(table)
+    console.print(f"[dim]{label}; local $ = measured wall time × ${report['local_hourly_usd']:.2f}/h machine cost (assumed).[/]")
+    rows = {r["condition"]: r for r in report["conditions"]}
+    teacher, skill = rows["teacher only"], rows["skill on student + escalation"]
+    if skill["assumed_api_cost_usd"] > 0 and teacher["accuracy"] > 0:
+        ratio = teacher["assumed_api_cost_usd"] / skill["assumed_api_cost_usd"]
+        retention = skill["accuracy"] / teacher["accuracy"]
+        console.print(f"skill + escalation keeps {retention:.0%} of the teacher's accuracy at 1/{ratio:.1f} of its "
+                      f"assumed API cost · compile {report['compile_seconds']:.0f}s · total {report['wall_seconds']:.0f}s")
