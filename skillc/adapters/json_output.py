@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from skillc.errors import MalformedOutputError
@@ -16,12 +17,16 @@ from skillc.errors import MalformedOutputError
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
-def parse_json_object(text: str) -> dict[str, Any]:
-    """Return the first JSON object in `text`, or raise `MalformedOutputError` saying why."""
+def parse_json_object(text: str, *, prefer: str = "first") -> dict[str, Any]:
+    """Return the JSON object in `text` (the first, or with `prefer="last"` the last, e.g. after
+    reasoning), or raise `MalformedOutputError` saying why."""
     if not isinstance(text, str) or not text.strip():
         raise MalformedOutputError("the reply was empty")
-    candidates = [text.strip(), *(m.strip() for m in _FENCE.findall(text))]
-    candidates += _balanced_objects(text)
+    fenced = [m.strip() for m in _FENCE.findall(text)]
+    objects = _balanced_objects(text)
+    if prefer == "last":
+        fenced, objects = fenced[::-1], objects[::-1]
+    candidates = [text.strip(), *fenced, *objects]
     for candidate in candidates:
         try:
             value = json.loads(candidate)
@@ -31,6 +36,25 @@ def parse_json_object(text: str) -> dict[str, Any]:
             return value
     snippet = text.strip().replace("\n", " ")[:120]
     raise MalformedOutputError(f"the reply holds no JSON object: {snippet!r}")
+
+
+def _structural(text: str, start: int) -> Iterator[tuple[int, str]]:
+    """(index, char) of every character at or after `start` that is outside a JSON string."""
+    in_string = escaped = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+            continue
+        yield i, ch
 
 
 def close_truncated_json(text: str) -> str:
@@ -44,21 +68,9 @@ def close_truncated_json(text: str) -> str:
     if start == -1:
         return text
     stack: list[str] = []
-    in_string = escaped = False
     cut, cut_stack = -1, []  # position just after the last complete element, and the stack there
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-        elif ch in "{[":
+    for i, ch in _structural(text, start):
+        if ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
@@ -75,21 +87,10 @@ def _balanced_objects(text: str) -> list[str]:
     """Substrings that start at a `{` and end at its matching `}` (string-aware)."""
     found: list[str] = []
     start = text.find("{")
-    while start != -1 and len(found) < 5:
-        depth, in_string, escaped = 0, False, False
-        for i in range(start, len(text)):
-            ch = text[i]
-            if in_string:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    in_string = False
-                continue
-            if ch == '"':
-                in_string = True
-            elif ch == "{":
+    while start != -1 and len(found) < 20:
+        depth = 0
+        for i, ch in _structural(text, start):
+            if ch == "{":
                 depth += 1
             elif ch == "}":
                 depth -= 1

@@ -51,7 +51,7 @@ def run_demo(
     console.print(f"models ready in {time.perf_counter() - started:.0f}s")
     with console.status(f"compiling: {teacher} designs the graph and works {len(task.samples)} samples…"):
         started = time.perf_counter()
-        skill = compile_skill(task, teacher=teacher_h, max_repairs=max_repairs, repair_temperature=0.7, prices=prices)
+        skill = compile_skill(task, teacher=teacher_h, max_repairs=max_repairs, repair_temperature=0.3, prices=prices)
         compile_s = time.perf_counter() - started
     folder = skill.save(Path(out) / task.name)
     _print_skill(console, skill, folder, compile_s)
@@ -124,8 +124,12 @@ def _print_report(console: Console, report: dict[str, Any]) -> None:
     console.print(f"[dim]{label}; local $ = measured wall time × ${report['local_hourly_usd']:.2f}/h machine cost (assumed).[/]")
     rows = {r["condition"]: r for r in report["conditions"]}
     teacher, skill = rows["teacher only"], rows["skill on student + escalation"]
-    if skill["assumed_api_cost_usd"] > 0 and teacher["accuracy"] > 0:
-        ratio = teacher["assumed_api_cost_usd"] / skill["assumed_api_cost_usd"]
-        retention = skill["accuracy"] / teacher["accuracy"]
-        console.print(f"skill + escalation keeps {retention:.0%} of the teacher's accuracy at 1/{ratio:.1f} of its "
-                      f"assumed API cost · compile {report['compile_seconds']:.0f}s · total {report['wall_seconds']:.0f}s")
+    n = report["items"]
+    line = (f"skill + escalation: {round(skill['accuracy'] * n)}/{n} right at ${skill['assumed_api_cost_usd']:.5f} · "
+            f"teacher only: {round(teacher['accuracy'] * n)}/{n} right at ${teacher['assumed_api_cost_usd']:.5f}")
+    if skill["assumed_api_cost_usd"] > 0:
+        line += f" · {teacher['assumed_api_cost_usd'] / skill['assumed_api_cost_usd']:.1f}x cheaper"
+    if teacher["accuracy"] > 0:
+        line += f" · quality retention {skill['accuracy'] / teacher['accuracy']:.0%}"
+    console.print(line)
+    console.print(f"compile {report['compile_seconds']:.0f}s · whole demo {report['wall_seconds']:.0f}s")
