@@ -187,3 +187,43 @@ def test_no_server_is_left_behind(how, tmp_path):
         child.send_signal(signal.SIGINT)
     child.wait(timeout=60)
     assert _wait_gone(server_pid), f"llama.cpp server {server_pid} outlived its parent ({how})"
+
+
+def test_skillc_serve_answers_and_stops_on_ctrl_c():
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skillc.cli", "serve", "--models", "tiny"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        line = ""
+        deadline = time.monotonic() + 120
+        while "serving" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+        base_url = line.split(" at ")[1].split(" ")[0]
+        assert base_url.startswith("http://127.0.0.1:")
+        models = httpx.get(f"{base_url}/models", timeout=10).json()
+        assert [m["id"] for m in models["data"]] == ["tiny"]
+        port = int(base_url.rsplit(":", 1)[1].split("/")[0])
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the server still answers after Ctrl-C")
+
+
+def test_skillc_models_lists_and_verifies():
+    from typer.testing import CliRunner
+
+    from skillc.cli import app
+
+    result = CliRunner().invoke(app, ["models", "--prefetch"], env={"COLUMNS": "200"})
+    assert "local:tiny" in result.stdout and "verified" in result.stdout

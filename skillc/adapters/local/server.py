@@ -172,15 +172,16 @@ class LocalServer:
         text = self.log_path.read_text(errors="replace").strip().splitlines()[-lines:]
         return f"last log lines ({self.log_path}):\n" + "\n".join(text)
 
-    def stop(self) -> None:
-        """Terminate the process (SIGTERM, then SIGKILL after 10 s)."""
+    def stop(self, grace: float = 3.0) -> None:
+        """Terminate the process: SIGTERM, then SIGKILL after `grace` seconds (a generation still in
+        flight has no reader left, and uvicorn would wait for it)."""
         proc, self.process = self.process, None
         _LIVE.discard(self)
         if proc is None or proc.poll() is not None:
             return
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
