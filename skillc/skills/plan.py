@@ -61,13 +61,18 @@ def expand_plan(data: dict[str, Any]) -> list[str]:
     """Turn compact steps into full steps in place (contracts from typed writes); list what changed."""
     changed = []
     for step in data.get("steps") or []:
-        if not isinstance(step, dict) or not isinstance(step.get("writes"), dict):
+        if not isinstance(step, dict):
+            continue
+        writes = step.get("writes")
+        if isinstance(writes, list) and "contract" not in step and all(isinstance(w, str) for w in writes):
+            step["writes"] = writes = {w: "any" for w in writes}  # untyped: any JSON value passes
+        if not isinstance(writes, dict):
             continue
         typed: dict[str, Any] = step.pop("writes")
         labels = step.pop("labels", None)
         properties: dict[str, Any] = {}
         for name, kind in typed.items():
-            properties[name] = {"type": kind if kind in ("string", "number", "integer", "boolean") else "string"}
+            properties[name] = {"type": kind} if kind in ("string", "number", "integer", "boolean") else {}
         if step.get("primitive") == "classify" and labels and properties:
             properties[next(iter(properties))] = {"enum": list(labels)}
         if step.get("primitive") == "ask":

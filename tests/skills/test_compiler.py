@@ -113,3 +113,22 @@ def test_normalization_fills_gaps_and_is_recorded(invoice_task):
     assert set(skill.spec.provenance.normalized) == {
         "fields.next = total", "total.expression = expression_from", "entry 'start_here' → 'kind'"
     }
+
+
+def test_compact_plan_with_typed_and_untyped_writes_is_expanded(invoice_task):
+    plan = {
+        "entry": "kind",
+        "steps": [
+            {"id": "kind", "primitive": "classify", "instruction": "Invoice?", "reads": ["text"],
+             "writes": ["kind"], "labels": ["invoice", "other"], "next": "fields"},
+            {"id": "fields", "primitive": "extract", "instruction": "Fields.", "reads": ["text"],
+             "writes": {"quantity": "number", "unit_price": "number"}, "check": "quantity > 0", "next": "total"},
+            {"id": "total", "primitive": "compute", "instruction": "Multiply.", "reads": ["quantity", "unit_price"],
+             "writes": {"total": "number"}, "expression": "quantity * unit_price", "next": "END"},
+        ],
+    }
+    skill = compile_skill(invoice_task, teacher=teacher_for([json.dumps(plan)]), trace_samples=False)
+    assert skill.spec.step("kind").contract["properties"] == {"kind": {"enum": ["invoice", "other"]}}
+    assert skill.spec.step("fields").contract["properties"]["quantity"] == {"type": "number"}
+    assert skill.spec.step("fields").check.expr == "quantity > 0"
+    assert skill.spec.step("total").writes == ["total"]
