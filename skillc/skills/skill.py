@@ -85,6 +85,24 @@ class Skill:
         """The skill as a langgraph `StateGraph` builder; compile it with your own checkpointer."""
         return build_graph(self.spec, student=student, teacher=teacher, escalation=escalation, prices=prices)
 
+    def as_subgraph(self, student: Any = None, teacher: Any = None, **kwargs: Any) -> Any:
+        """The skill compiled as a subgraph for a parent that shares its keys (see `skillc.adapters.dropin`)."""
+        from skillc.adapters.dropin import as_subgraph
+
+        return as_subgraph(self, student=student, teacher=teacher, **kwargs)
+
+    def as_node(self, student: Any = None, teacher: Any = None, **kwargs: Any) -> Any:
+        """A node function with `input_map` / `output_map` for a parent that names things differently."""
+        from skillc.adapters.dropin import as_node
+
+        return as_node(self, student=student, teacher=teacher, **kwargs)
+
+    def as_tool(self, student: Any = None, teacher: Any = None, **kwargs: Any) -> Any:
+        """A LangChain `StructuredTool` for `create_agent` or a `ToolNode`."""
+        from skillc.adapters.dropin import as_tool
+
+        return as_tool(self, student=student, teacher=teacher, **kwargs)
+
     def mermaid(self) -> str:
         """Mermaid text of the graph (offline)."""
         return drawable(self.graph().compile()).draw_mermaid()
