@@ -91,20 +91,20 @@ def _print_skill(console: Console, skill: Any, folder: Path, seconds: float) -> 
 
 def _evaluate(console: Console, skill: Any, task: Any, items: list[Any], teacher: Any, student: Any,
               prices: PriceTable) -> list[Condition]:
-    conditions = [Condition("teacher only"), Condition("raw student"),
-                  Condition("skill on student, no escalation"), Condition("skill on student + escalation")]
+    plan = [("teacher only", "teacher"), ("raw student", "student"),
+            ("skill on student, no escalation", "skill"), ("skill on student + escalation", "skill+teacher")]
+    conditions = [Condition(name) for name, _ in plan]
     columns = [TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console) as progress:
-        for condition in conditions:
+        for condition, (_, how) in zip(conditions, plan, strict=True):
             bar = progress.add_task(condition.name, total=len(items))
             for item in items:
-                if condition.name == "teacher only":
+                if how == "teacher":
                     one_shot(condition, "teacher", teacher, task, item, prices)
-                elif condition.name == "raw student":
+                elif how == "student":
                     one_shot(condition, "student", student, task, item, prices)
                 else:
-                    with_teacher = teacher if "escalation" in condition.name and "no" not in condition.name else None
-                    skill_run(condition, skill, item, student, with_teacher, prices)
+                    skill_run(condition, skill, item, student, teacher if how == "skill+teacher" else None, prices)
                 progress.advance(bar)
     return conditions
 

@@ -69,6 +69,7 @@ class Skill:
         self.evaluation = evaluation
         self.path = path
         self.license = license
+        self._compiled: dict[tuple[Any, ...], Any] = {}
 
     @property
     def name(self) -> str:
@@ -124,7 +125,7 @@ class Skill:
         validate_against(inputs, self.spec.input_schema, "input")
         prices = prices or PriceTable()
         teacher_handle = resolve_model(teacher) if teacher is not None else None
-        graph = self.graph(student, teacher_handle, escalation=escalation, prices=prices).compile()
+        graph = self._compiled_graph(student, teacher, escalation, prices)
         limit = 10 + sum((s.max_visits * (s.max_retries + 4)) for s in self.spec.steps) * 2
         final = graph.invoke(dict(inputs), {"recursion_limit": limit, "run_id": uuid.uuid4()})
         records = list(final.get(TRACE) or [])
@@ -135,6 +136,13 @@ class Skill:
         output = {k: final.get(k) for k in self.spec.output_fields}
         baseline = self.teacher_baseline_usd(inputs, records, teacher_handle, prices)
         return summarize(records, output=output, error=error, baseline_usd=baseline)
+
+    def _compiled_graph(self, student: Any, teacher: Any, escalation: Escalation | None, prices: PriceTable) -> Any:
+        """The compiled graph for these models, built once and reused across runs (batch hot path)."""
+        key = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (student, teacher)) + (escalation, id(prices), id(self.spec))
+        if key not in self._compiled:
+            self._compiled = {key: self.graph(student, teacher, escalation=escalation, prices=prices).compile()}
+        return self._compiled[key]
 
     def teacher_baseline_usd(
         self, inputs: dict[str, Any], records: list[dict[str, Any]], teacher: Any, prices: PriceTable
