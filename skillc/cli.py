@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok · 1 unexpected error · 2 invalid input or usage · 3 the skill gave up (no valid answer)
 · 4 a model backend is down or cannot answer · 5 invalid or tampered skill folder · 6 the teacher could
-not produce a valid skill.
+not produce a valid skill · 7 `eval --baseline`: quality retention fell by more than `--max-drop` points.
 
 Example:
     $ skillc compile task.yaml --teacher replay:logs.csv#gpt-4o_response --out skills/invoice-total
@@ -16,12 +16,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -29,18 +35,23 @@ from skillc.adapters.pricing import PriceTable, default_prices
 from skillc.errors import InvalidInputError, SkillcError
 from skillc.graphs.trace import RunResult
 from skillc.skills.compiler import compile_skill
+from skillc.skills.export import FORMATS, export_rows
+from skillc.skills.files import atomic_write_text
+from skillc.skills.logs import LogColumns, read_logs
+from skillc.skills.quality import QualityFilter, blocklist_of
 from skillc.skills.skill import Skill
 from skillc.skills.task import Task, load_samples
 
 EXIT_CODES = (
     "Exit codes: 0 ok, 1 unexpected error, 2 invalid input, 3 the skill gave up, "
-    "4 model backend down, 5 invalid or tampered skill folder, 6 teacher could not compile."
+    "4 model backend down, 5 invalid or tampered skill folder, 6 teacher could not compile, "
+    "7 quality regression (eval --baseline)."
 )
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=f"skillc: compile once with a teacher, run cheap with a student.\n\n{EXIT_CODES}")
 console = Console()
 err = Console(stderr=True)
 
-PricesOpt = Annotated[Optional[Path], typer.Option("--prices", help="TOML/YAML price overrides (USD per 1M tokens).")]
+PricesOpt = Annotated[Path | None, typer.Option("--prices", help="TOML/YAML price overrides (USD per 1M tokens).")]
 
 
 @contextmanager
@@ -62,34 +73,99 @@ def compile_cmd(
     task_file: Annotated[Path, typer.Argument(help="task.yaml")],
     teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI")],
     out: Annotated[Path, typer.Option("--out", help="skill folder to write, e.g. skills/NAME")],
-    samples: Annotated[Optional[Path], typer.Option("--samples", help="JSONL of extra samples")] = None,
+    samples: Annotated[Path | None, typer.Option("--samples", help="JSONL of extra samples")] = None,
     max_repairs: Annotated[int, typer.Option(help="times the teacher may repair an invalid design")] = 2,
     traces: Annotated[bool, typer.Option(help="let the teacher work the samples into examples")] = True,
-    repair_temperature: Annotated[Optional[float], typer.Option(help="sample repair attempts at this temperature")] = None,
+    repair_temperature: Annotated[float | None, typer.Option(help="sample repair attempts at this temperature")] = None,
     prices: PricesOpt = None,
+    logs: Annotated[Path | None, typer.Option("--logs", help="CSV of recorded teacher calls: the bank comes from it")] = None,
+    prompt_col: Annotated[str, typer.Option("--prompt-col", help="column of --logs holding the prompt")] = "prompt",
+    response_col: Annotated[str | None, typer.Option("--response-col", help="column of --logs holding the response")] = None,
+    label_col: Annotated[str | None, typer.Option("--label-col", help="column with true/false or the reference answer")] = None,
+    rows: Annotated[str | None, typer.Option("--rows", help="rows of --logs to use, START:STOP (e.g. 0:500)")] = None,
+    blocklist: Annotated[Path | None, typer.Option("--blocklist", help="JSONL of contaminated inputs to keep out")] = None,
 ) -> None:
     """Compile TASK_FILE into a skill folder with the teacher as architect."""
     with _errors_exit():
         task = Task.from_file(task_file)
         extra = load_samples(samples) if samples else []
+        log_rows, columns = None, None
+        if logs is not None:
+            if not response_col:
+                raise InvalidInputError("--logs needs --response-col (the column with the teacher's responses)")
+            columns = LogColumns(prompt=prompt_col, response=response_col, label=label_col)
+            log_rows = read_logs(logs, columns, _row_slice(rows))
+            err.print(f"{len(log_rows)} recorded calls from {logs.name} become the example bank")
+        quality = QualityFilter(blocklist=_blocklist(blocklist)) if blocklist else None
         err.print(f"teacher {teacher} designs [bold]{task.name}[/] …")
         skill = compile_skill(
             task, teacher=teacher, samples=[*task.samples, *extra], max_repairs=max_repairs,
             trace_samples=traces, prices=_prices(prices), progress=True, repair_temperature=repair_temperature,
+            logs=log_rows, log_columns=columns, quality=quality,
         )
         folder = skill.save(out)
     _print_compile_summary(skill, folder)
+
+
+def _row_slice(text: str | None) -> slice | None:
+    if not text:
+        return None
+    try:
+        start, _, stop = text.partition(":")
+        return slice(int(start) if start else None, int(stop) if stop else None)
+    except ValueError:
+        raise InvalidInputError(f"--rows must look like 0:500, not {text!r}") from None
+
+
+def _blocklist(path: Path) -> frozenset[str]:
+    """Every string value of every line of a JSONL file, normalized."""
+    if not path.is_file():
+        raise InvalidInputError(f"blocklist file not found: {path}")
+    texts: list[str] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                raise InvalidInputError(f"{path}:{n}: not a JSON line") from None
+            texts += [v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, str)]
+    return blocklist_of(texts)
+
+
+@app.command("export")
+def export_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    fmt: Annotated[str, typer.Option("--format", help="openai, sharegpt or alpaca")] = "openai",
+    out: Annotated[Path | None, typer.Option("--out", help="JSONL file to write (default stdout)")] = None,
+    with_reasoning: Annotated[bool, typer.Option("--with-reasoning", help="assistant turn: reasoning, then the answer")] = False,
+    source: Annotated[str | None, typer.Option("--source", help="only these sources, e.g. teacher,escalation")] = None,
+) -> None:
+    """Export the skill's example bank as fine-tuning JSONL; counts per source go to stderr."""
+    with _errors_exit():
+        if fmt not in FORMATS:
+            raise InvalidInputError(f"--format must be one of {', '.join(FORMATS)}")
+        skill = Skill.load(skill_dir)
+        sources = {s.strip() for s in source.split(",") if s.strip()} if source else None
+        rows, counts = export_rows(skill.spec, skill.bank.records, fmt, with_reasoning=with_reasoning, sources=sources)  # type: ignore[arg-type]
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        if out is not None:
+            atomic_write_text(out, text)
+        else:
+            sys.stdout.write(text)
+    per_source = ", ".join(f"{k}: {v}" for k, v in counts["written"].items()) or "none"
+    skipped = ", ".join(f"{k}: {v}" for k, v in counts["skipped"].items()) or "none"
+    err.print(f"exported {len(rows)} {fmt} rows ({per_source}); skipped {skipped}" + (f" → {out}" if out else ""))
 
 
 @app.command("run")
 def run_cmd(
     skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
     student: Annotated[str, typer.Option("--student", help="student model URI")],
-    teacher: Annotated[Optional[str], typer.Option("--teacher", help="teacher model URI (escalations)")] = None,
-    input_json: Annotated[Optional[str], typer.Option("--input", help="one input as a JSON object")] = None,
-    inputs: Annotated[Optional[Path], typer.Option("--inputs", help="JSONL file, one input per line")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="batch: write JSON lines here (default stdout)")] = None,
-    escalation: Annotated[Optional[str], typer.Option(help="step, task or off (default: the skill's)")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", help="teacher model URI (escalations)")] = None,
+    input_json: Annotated[str | None, typer.Option("--input", help="one input as a JSON object")] = None,
+    inputs: Annotated[Path | None, typer.Option("--inputs", help="JSONL file, one input per line")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="batch: write JSON lines here (default stdout)")] = None,
+    escalation: Annotated[str | None, typer.Option(help="step, task or off (default: the skill's)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     trace: Annotated[bool, typer.Option("--trace", help="include the full trace in JSON output")] = False,
     prices: PricesOpt = None,
@@ -155,7 +231,7 @@ def demo_cmd(
     teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI")] = "local:teacher",
     student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
     out: Annotated[Path, typer.Option("--out", help="where the compiled skill and report.json go")] = Path("skillc-demo"),
-    limit: Annotated[Optional[int], typer.Option(help="use only the first N bundled invoices")] = None,
+    limit: Annotated[int | None, typer.Option(help="use only the first N bundled invoices")] = None,
     hourly_usd: Annotated[float, typer.Option(help="assumed machine cost per hour, for the local cost")] = 0.10,
 ) -> None:
     """Compile the bundled invoice task with the teacher, then compare four conditions on 12 invoices."""
@@ -165,12 +241,63 @@ def demo_cmd(
         run_demo(teacher=teacher, student=student, out=out, limit=limit, hourly_usd=hourly_usd, console=console)
 
 
+@app.command("eval")
+def eval_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    dataset: Annotated[Path, typer.Option("--dataset", help="JSONL: input, expected, optional id/category/difficulty")],
+    student: Annotated[str, typer.Option("--student", help="student model URI")],
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI (teacher-only, escalations, judge)")],
+    metric: Annotated[str, typer.Option(help="exact, numeric, f1, label or judge")] = "numeric",
+    tolerance: Annotated[float, typer.Option(help="relative tolerance for numbers (numeric, f1)")] = 1e-4,
+    label_field: Annotated[str | None, typer.Option("--label-field", help="the label field (metric label)")] = None,
+    by: Annotated[str, typer.Option("--by", help="comma-separated dataset fields to stratify by")] = "category,difficulty",
+    student_priced_as: Annotated[str | None, typer.Option(help="price student tokens as this API model (assumed; local default gpt-4o-mini)")] = None,
+    teacher_priced_as: Annotated[str | None, typer.Option(help="price teacher tokens as this API model (assumed; local default gpt-4o)")] = None,
+    compile_cost: Annotated[float | None, typer.Option("--compile-cost", help="the compile cost in USD (default: from the provenance)")] = None,
+    calls_per_month: Annotated[int, typer.Option("--calls-per-month", help="volume for the monthly saving")] = 100_000,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="per-item result cache (default: .skillc-eval-cache/ beside the dataset)")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="ignore and restart the per-item cache")] = False,
+    limit: Annotated[int | None, typer.Option(help="only the first N items")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="an earlier eval.json to compare retention with")] = None,
+    max_drop: Annotated[float, typer.Option("--max-drop", help="with --baseline: allowed retention drop in points")] = 2.0,
+    prices: PricesOpt = None,
+) -> None:
+    """Evaluate a skill on a labelled dataset: teacher only, raw student, skill, skill + escalation.
+
+    Writes eval.json and eval.png (cost–quality curve) into the skill folder; resumable per item.
+    """
+    from skillc.skills.evaluation import (
+        evaluate_skill,
+        load_baseline,
+        print_report,
+        write_evaluation,
+    )
+
+    with _errors_exit():
+        skill = Skill.load(skill_dir)
+        old = load_baseline(baseline) if baseline else None
+        report = evaluate_skill(
+            skill, dataset, student=student, teacher=teacher, metric=metric, tolerance=tolerance,  # type: ignore[arg-type]
+            label=label_field, prices=_prices(prices), priced_as={"student": student_priced_as, "teacher": teacher_priced_as},
+            strata=[f.strip() for f in by.split(",") if f.strip()], calls_per_month=calls_per_month,
+            compile_cost_usd=compile_cost, cache_dir=cache_dir, fresh=fresh, limit=limit, console=err,
+        )
+        print_report(console, report)
+        path, png, check = write_evaluation(skill, report, baseline=old, max_drop=max_drop)
+    console.print(f"wrote {path}" + (f" and {png.name}" if png else "") + (f" · {check}" if check else ""))
+
+
 @app.command("models")
 def models_cmd(
     prefetch: Annotated[bool, typer.Option("--prefetch", help="assemble and verify every installed model now")] = False,
 ) -> None:
     """List the embedded local models, whether they are installed, and (with --prefetch) verify them."""
-    from skillc.adapters.local.weights import MODELS, ensure_weights, is_installed, weights_path
+    from skillc.adapters.local.weights import (
+        MODELS,
+        ensure_weights,
+        is_installed,
+        weights_path,
+    )
 
     table = Table("URI", "model", "size", "packages", "installed", "sha256", title="local models")
     failed = False
@@ -197,7 +324,7 @@ def models_cmd(
 def serve_cmd(
     models: Annotated[str, typer.Option(help="comma-separated aliases served under one config")] = "student",
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
-    port: Annotated[Optional[int], typer.Option(help="port (default: a free one)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default: a free one)")] = None,
 ) -> None:
     """Run the local llama.cpp server in the foreground, for other tools (Ctrl-C stops it)."""
     import time
@@ -296,7 +423,8 @@ def _print_compile_summary(skill: Skill, folder: Path) -> None:
             f"teacher {p.teacher} · repairs {p.repairs} · compile cost ${p.compile_cost_usd:.4f} · "
             f"tokens in/out {p.compile_tokens.get('input', 0)}/{p.compile_tokens.get('output', 0)}"
         )
-        console.print(f"worked examples kept: {traces.get('kept', 0)} from {traces.get('samples', 0)} samples · dropped: {dropped}")
+        origin = f"{traces['rows']} logged calls" if traces.get("source") == "logs" else f"{traces.get('samples', 0)} samples"
+        console.print(f"worked examples kept: {traces.get('kept', 0)} from {origin} · dropped: {dropped}")
 
 
 def _print_result(skill: Skill, result: RunResult) -> None:

@@ -70,3 +70,9 @@ class UnsafeExpressionError(SkillcError, ValueError):
 
 class MalformedOutputError(SkillcError, ValueError):
     """A model answered with text that holds no JSON object."""
+
+
+class RegressionError(SkillcError):
+    """`skillc eval --baseline`: quality retention fell by more than the allowed points (exit code 7)."""
+
+    exit_code = 7

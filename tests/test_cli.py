@@ -75,7 +75,7 @@ def compile_skill_folder(project) -> Path:
 def test_compile_writes_a_complete_skill_folder(project):
     folder = compile_skill_folder(project)
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["SKILL.md", "examples.jsonl", "manifest.json", "skill.json"]
+    assert names == ["SKILL.md", "examples.jsonl", "index.faiss", "index.json", "manifest.json", "skill.json"]
     front = yaml.safe_load((folder / "SKILL.md").read_text().split("---")[1])
     assert front["name"] == "invoice-total" and len(front["description"]) <= 1024
     examples = [json.loads(line) for line in (folder / "examples.jsonl").read_text().splitlines()]

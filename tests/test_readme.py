@@ -30,12 +30,12 @@ def test_readme_has_a_short_python_example():
     not (is_installed(MODELS["teacher"]) and is_installed(MODELS["student"])),
     reason="local teacher/student weights are not installed (make test installs them)",
 )
-def test_readme_python_example_runs(tmp_path):
-    script = tmp_path / "example.py"
-    script.write_text(python_blocks()[0], encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-        timeout=1200
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "total" in done.stdout and "local:student" in done.stdout
+def test_readme_python_examples_run_in_order(tmp_path):
+    outputs = []
+    for n, block in enumerate(python_blocks()):
+        script = tmp_path / f"example_{n}.py"
+        script.write_text(block, encoding="utf-8")
+        done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+        assert done.returncode == 0, f"README python block {n + 1}:\n{done.stderr[-3000:]}"
+        outputs.append(done.stdout)
+    assert "total" in outputs[0] and "local:student" in outputs[0]

@@ -1,8 +1,10 @@
 """The demo's orchestration and its rich report.
 
+The four conditions are `skillc eval`'s runner (`skillc.skills.evaluation.evaluate_skill`), in memory.
+
 Example:
-    >>> Condition("raw student").as_dict(PriceTable(), 0.1)["accuracy"]
-    0.0
+    >>> INTRO.format(teacher="T", student="S", n=3).split(".")[0]
+    'The teacher (T) compiles the bundled invoice task into a skill: an explicit graph of steps with contracts, checks and failure edges'
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from skillc.adapters.models import resolve_model
 from skillc.adapters.pricing import PriceTable
-from skillc.demo import ASSUMED, Condition, bundled_task, one_shot, save_report, skill_run
+from skillc.demo import ASSUMED, TOLERANCE, bundled_task, demo_row, save_report
 from skillc.skills.compiler import compile_skill
+from skillc.skills.evaluation import evaluate_skill, write_evaluation
 
 INTRO = (
     "The teacher ({teacher}) compiles the bundled invoice task into a skill: an explicit graph of steps "
@@ -55,8 +57,9 @@ def run_demo(
         compile_s = time.perf_counter() - started
     folder = skill.save(Path(out) / task.name)
     _print_skill(console, skill, folder, compile_s)
-    conditions = _evaluate(console, skill, task, items, teacher_h, student_h, prices)
-    rows = [c.as_dict(prices, hourly_usd) for c in conditions]
+    evaluation = evaluate_skill(skill, items, student=student_h, teacher=teacher_h, metric="numeric", tolerance=TOLERANCE,
+                                prices=prices, priced_as=dict(ASSUMED), console=console)
+    rows = [demo_row(row) for row in evaluation["conditions"]]
     report = {
         "task": task.name,
         "teacher": teacher,
@@ -71,6 +74,7 @@ def run_demo(
     }
     _print_report(console, report)
     save_report(Path(out) / "report.json", report)
+    write_evaluation(skill, evaluation)  # eval.json and the cost–quality curve eval.png, in the skill folder
     console.print(f"skill folder: {folder} · report: {Path(out) / 'report.json'}")
     return report
 
@@ -87,26 +91,6 @@ def _print_skill(console: Console, skill: Any, folder: Path, seconds: float) -> 
         fixes = f" · gaps filled: {len(p.normalized)}" if p.normalized else ""
         console.print(f"teacher repairs: {p.repairs}{fixes} · worked examples kept {p.traces.get('kept', 0)}, "
                       f"dropped {sum(p.traces.get('dropped', {}).values())}")
-
-
-def _evaluate(console: Console, skill: Any, task: Any, items: list[Any], teacher: Any, student: Any,
-              prices: PriceTable) -> list[Condition]:
-    plan = [("teacher only", "teacher"), ("raw student", "student"),
-            ("skill on student, no escalation", "skill"), ("skill on student + escalation", "skill+teacher")]
-    conditions = [Condition(name) for name, _ in plan]
-    columns = [TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console) as progress:
-        for condition, (_, how) in zip(conditions, plan, strict=True):
-            bar = progress.add_task(condition.name, total=len(items))
-            for item in items:
-                if how == "teacher":
-                    one_shot(condition, "teacher", teacher, task, item, prices)
-                elif how == "student":
-                    one_shot(condition, "student", student, task, item, prices)
-                else:
-                    skill_run(condition, skill, item, student, teacher if how == "skill+teacher" else None, prices)
-                progress.advance(bar)
-    return conditions
 
 
 def _print_report(console: Console, report: dict[str, Any]) -> None:

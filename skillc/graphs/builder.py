@@ -18,13 +18,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
 from skillc.adapters.models import ModelHandle, resolve_model
 from skillc.adapters.pricing import PriceTable
+from skillc.errors import InvalidInputError, UnsafeExpressionError
 from skillc.graphs.failure import (
     ESCALATE_TASK,
     FINISH,
@@ -46,7 +47,9 @@ from skillc.graphs.primitives import (
 from skillc.graphs.safe_eval import safe_eval
 from skillc.graphs.state import state_schemas, value_keys, values_of
 from skillc.skills.spec import SkillSpec, Step
-from skillc.errors import InvalidInputError, UnsafeExpressionError
+
+if TYPE_CHECKING:
+    from skillc.skills.bank import ExampleBank
 
 
 def build_graph(
@@ -57,8 +60,13 @@ def build_graph(
     escalation: Escalation | None = None,
     prices: PriceTable | None = None,
     retry_policy: RetryPolicy | None = None,
+    bank: ExampleBank | None = None,
 ) -> StateGraph:
-    """Build the skill's `StateGraph`. Models may be URIs, chat models or `ModelHandle`s."""
+    """Build the skill's `StateGraph`. Models may be URIs, chat models or `ModelHandle`s.
+
+    With a `bank`, each student step is shown its nearest worked examples (`spec.retrieval`), and
+    validated teacher answers to escalated steps are added to it (`spec.growth`).
+    """
     problems = spec.problems()
     if problems:
         raise InvalidInputError(f"skill {spec.name!r} is not a valid graph: " + "; ".join(problems))
@@ -69,6 +77,8 @@ def build_graph(
         teacher=_handle(teacher),
         prices=prices or PriceTable(),
         escalation=mode,
+        bank=bank,
+        retrieval=spec.retrieval,
     )
     policy = retry_policy or transport_retry_policy()
     state, inputs, outputs = state_schemas(spec)

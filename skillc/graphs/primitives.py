@@ -19,9 +19,10 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.graph import END
 from langgraph.types import Command, interrupt
@@ -30,15 +31,29 @@ from skillc.adapters.calls import CallResult, call_model
 from skillc.adapters.json_output import parse_json_object
 from skillc.adapters.models import ModelHandle
 from skillc.adapters.pricing import PriceTable
-from skillc.errors import BackendUnavailable, MalformedOutputError, UnsafeExpressionError
+from skillc.errors import (
+    BackendUnavailable,
+    MalformedOutputError,
+    UnsafeExpressionError,
+)
 from skillc.graphs.checks import contract_errors, run_check
+from skillc.graphs.demos import demo_messages
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
-from skillc.graphs.prompts import simplified_contract, step_messages, task_messages, verify_messages
+from skillc.graphs.prompts import (
+    simplified_contract,
+    step_messages,
+    task_messages,
+    verify_messages,
+)
 from skillc.graphs.safe_eval import normalize_math, safe_eval
 from skillc.graphs.state import ATTEMPTS, FEEDBACK, MODE, TRACE, VISITS, values_of
 from skillc.skills.spec import END as SPEC_END
-from skillc.skills.spec import Step
+from skillc.skills.spec import RetrievalPolicy, Step
 
+if TYPE_CHECKING:
+    from skillc.skills.bank import ExampleBank
+
+log = logging.getLogger(__name__)
 Node = Callable[[dict[str, Any]], Any]
 Escalation = Literal["step", "task", "off"]
 
@@ -52,6 +67,8 @@ class Executors:
     teacher: ModelHandle | None = None
     prices: PriceTable = field(default_factory=PriceTable)
     escalation: Escalation = "step"
+    bank: ExampleBank | None = None
+    retrieval: RetrievalPolicy = field(default_factory=RetrievalPolicy)
 
     def model(self, role: str) -> ModelHandle:
         handle = self.teacher if role == "teacher" else self.student
@@ -98,8 +115,11 @@ def llm_node(step: Step, ex: Executors) -> Node:
         contract = simplified_contract(step.contract) if mode == "simplified" else step.contract
         feedback = (state.get(FEEDBACK) or {}).get(step.id)
         messages = step_messages(ex.task, step, inputs, contract=contract, feedback=feedback)
-        call = ex.call(role, messages, contract)
+        demos = demo_messages(ex.bank, step.id, inputs, ex.retrieval) if role == "student" else []
+        call = ex.call(role, [messages[0], *demos, *messages[1:]], contract)
         record = call_record(step.id, step.primitive, role, call, inputs=inputs, attempt=_attempt(step, state))
+        if demos:
+            record["demos"] = len(demos) // 2
         output = _parse(call, record)
         if step.primitive == "ask":
             reply = interrupt({"step": step.id, "question": output.get("question"), "needs": step.writes})
@@ -227,6 +247,8 @@ def _finish_step(
     failed = [c["message"] for c in checks if not c["ok"]]
     if failed:
         raise StepFailure("check", "; ".join(failed), record={**record, "_extra": extra}, attempt=attempt_text)
+    if record.get("role") == "teacher" and step.primitive != "escalate":
+        _record_escalation(ex, step, record, output)
     visits = (state.get(VISITS) or {}).get(step.id, 0)
     return {
         **writes,
@@ -236,6 +258,20 @@ def _finish_step(
         FEEDBACK: {step.id: None},
         VISITS: {step.id: visits + 1},
     }
+
+
+def _record_escalation(ex: Executors, step: Step, record: dict[str, Any], output: dict[str, Any]) -> None:
+    """Keep the teacher's validated answer to an escalated step as a new worked example."""
+    if ex.bank is None:
+        return
+    from skillc.skills.bank import new_record
+
+    example = new_record(step.id, record.get("inputs") or {}, output, reasoning=str(output.get("reasoning", "")),
+                         source="escalation", model=record.get("model"), raw=record.get("raw"))
+    try:
+        ex.bank.grow(example)
+    except OSError as exc:  # the answer itself is fine; losing the record must not fail the run
+        log.warning("could not record the escalation of step %s in the example bank: %s", step.id, exc)
 
 
 def _attempt(step: Step, state: dict[str, Any]) -> int:

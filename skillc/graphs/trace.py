@@ -41,6 +41,7 @@ class StepRecord(BaseModel):
     error_kind: str | None = None
     error: str | None = None
     action: str | None = Field(None, description="the failure edge taken after this attempt")
+    demos: int = Field(0, description="worked examples from the bank shown in the prompt")
     inputs: dict[str, Any] | None = None
     output: dict[str, Any] | None = None
     raw: str | None = Field(None, description="the model's reply text")

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import statistics
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -33,13 +32,25 @@ from skillc.adapters.calls import call_model
 from skillc.adapters.json_output import close_truncated_json, parse_json_object
 from skillc.adapters.models import ModelHandle, resolve_model
 from skillc.adapters.pricing import PriceTable
-from skillc.errors import MalformedOutputError, SkillcError, SpecCompileError
+from skillc.errors import (
+    InvalidInputError,
+    MalformedOutputError,
+    SkillcError,
+    SpecCompileError,
+)
 from skillc.graphs.primitives import Escalation
-from skillc.skills.architect import architect_messages, design_schema, repair_message, sample_repair_message
+from skillc.skills.architect import (
+    architect_messages,
+    design_schema,
+    repair_message,
+    sample_repair_message,
+)
+from skillc.skills.bank import ExampleBank, new_record
+from skillc.skills.logs import LogColumns, log_records
 from skillc.skills.metrics import outputs_match
 from skillc.skills.normalize import normalize_design
 from skillc.skills.plan import expand_plan
-from skillc.skills.quality import reject_reason
+from skillc.skills.quality import QualityFilter, reject_reason
 from skillc.skills.skill import Skill
 from skillc.skills.spec import LLM_PRIMITIVES, Provenance, SkillDesign, SkillSpec
 from skillc.skills.task import Sample, Task
@@ -56,16 +67,26 @@ def compile_skill(
     prices: PriceTable | None = None,
     progress: bool = False,
     repair_temperature: float | None = None,
+    logs: list[dict[str, str]] | None = None,
+    log_columns: LogColumns | None = None,
+    quality: QualityFilter | None = None,
 ) -> Skill:
     """Compile `task` into a `Skill` with the teacher as architect and as worked-example author.
 
     The valid design with the fewest wrong samples is kept. With `repair_temperature`, a repair is a
     fresh sample at that temperature with the earlier problems listed, instead of a follow-up turn:
     small local teachers copy their previous reply, mistakes included.
+
+    With `logs` (rows of recorded teacher calls, see `skillc.skills.logs`), the teacher designs the graph
+    but works no samples: the bank comes from the logs. Every record passes `quality` (default filter).
     """
     handle = resolve_model(teacher)
     prices = prices or PriceTable()
     samples = list(samples if samples is not None else task.samples)
+    if logs is not None:
+        if log_columns is None:
+            raise InvalidInputError("compiling from logs needs log_columns (which columns hold prompt and response)")
+        trace_samples = False
     first = architect_messages(task, samples, include_schema=handle.structured == "none")
     messages = first
     calls: list[dict[str, Any]] = []
@@ -99,6 +120,15 @@ def compile_skill(
     _, spec, examples, report, fixes = best
     report = dict(report)
     baseline = report.pop("baseline_output_tokens", None)
+    dropped = Counter(report.get("dropped", {}))
+    if logs is not None and log_columns is not None:
+        examples, unmapped = log_records(spec, logs, log_columns, model=log_columns.response)
+        dropped.update(unmapped)
+        report = {"source": "logs", "rows": len(logs)}
+    bank = ExampleBank(quality=quality)
+    added = bank.add(examples)
+    dropped.update(added.dropped)
+    report.update(kept=added.kept, dropped=dict(dropped))
     provenance = Provenance(
         teacher=handle.uri or handle.name,
         compiled_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -113,7 +143,10 @@ def compile_skill(
         normalized=fixes,
     )
     update = {"provenance": provenance, "baseline_output_tokens": baseline}
-    return Skill(spec.model_copy(update=update), examples, license=task.license)
+    skill = Skill(spec.model_copy(update=update), license=task.license)
+    skill._bank = bank
+    skill.examples = bank.records
+    return skill
 
 
 def _next_messages(
@@ -229,15 +262,5 @@ def work_samples(
 
 def _example(record: dict[str, Any], sample: int, teacher: ModelHandle) -> dict[str, Any]:
     output = record.get("output") or {}
-    return {
-        "id": uuid.uuid4().hex,
-        "step": record["step"],
-        "input": record.get("inputs") or {},
-        "reasoning": str(output.get("reasoning", "")),
-        "output": output,
-        "source": "teacher",
-        "model": record.get("model") or teacher.name,
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quality": [],
-        "sample": sample,
-    }
+    return new_record(record["step"], record.get("inputs") or {}, output, reasoning=str(output.get("reasoning", "")),
+                      source="teacher", model=record.get("model") or teacher.name, raw=record.get("raw"), sample=sample)

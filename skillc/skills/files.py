@@ -21,6 +21,8 @@ from typing import Any
 from skillc.errors import SkillFolderError
 
 MANIFEST = "manifest.json"
+REBUILDABLE = frozenset({"index.faiss", "index.json"})  # derived from examples.jsonl; rebuilt when missing
+LOCAL_STATE = frozenset({".examples.lock"})  # lock files: never hashed, never shipped
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -56,7 +58,11 @@ def sha256_file(path: Path) -> str:
 
 def write_manifest(folder: Path) -> dict[str, Any]:
     """Hash every regular file in `folder` (not the manifest itself) into manifest.json."""
-    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
+    files = {
+        p.name: sha256_file(p)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != MANIFEST and p.name not in LOCAL_STATE
+    }
     manifest = {"skillc_format": 1, "algorithm": "sha256", "files": files}
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -73,6 +79,8 @@ def verify_manifest(folder: Path) -> None:
     except (ValueError, KeyError, AssertionError):
         raise SkillFolderError(f"{path}: not a valid manifest") from None
     for entry in folder.iterdir():
+        if entry.name in LOCAL_STATE and entry.is_file() and not entry.is_symlink():
+            continue
         if entry.is_symlink() or not entry.is_file():
             raise SkillFolderError(f"{entry}: a skill folder holds only regular files")
         if entry.name != MANIFEST and entry.name not in listed:
@@ -81,6 +89,8 @@ def verify_manifest(folder: Path) -> None:
         if "/" in name or "\\" in name or name.startswith("."):
             raise SkillFolderError(f"{path}: bad file name {name!r} in manifest")
         file = folder / name
+        if name in REBUILDABLE and not file.exists():
+            continue
         if not file.is_file():
             raise SkillFolderError(f"{file}: listed in manifest.json but missing")
         actual = sha256_file(file)

@@ -37,12 +37,20 @@ from skillc.graphs.primitives import Escalation
 from skillc.graphs.prompts import task_messages
 from skillc.graphs.state import ERROR, TRACE
 from skillc.graphs.trace import RunResult, summarize
-from skillc.skills.files import MANIFEST, atomic_write_jsonl, atomic_write_text, verify_manifest, write_manifest
+from skillc.skills.bank import INDEX, INDEX_META, LOCK, ExampleBank, folder_lock
+from skillc.skills.files import (
+    MANIFEST,
+    atomic_write_text,
+    verify_manifest,
+    write_manifest,
+)
 from skillc.skills.skill_md import read_front_matter, render_skill_md
 from skillc.skills.spec import SkillSpec
 from skillc.skills.task import validate_against
 
 SKILL_MD, SKILL_JSON, EXAMPLES, EVAL = "SKILL.md", "skill.json", "examples.jsonl", "eval.json"
+EVAL_PNG = "eval.png"  # the cost–quality curve `skillc eval` draws beside eval.json
+BANK_FILES = (INDEX, INDEX_META, LOCK)
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -70,10 +78,24 @@ class Skill:
         self.path = path
         self.license = license
         self._compiled: dict[tuple[Any, ...], Any] = {}
+        self._bank: ExampleBank | None = None
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def bank(self) -> ExampleBank:
+        """The example bank: the folder's (JSONL + FAISS index) once saved or loaded, else in memory."""
+        if self._bank is None:
+            growth = self.spec.growth
+            if self.path is not None and (self.path / EXAMPLES).exists():
+                self._bank = ExampleBank(self.path, grow=growth.enabled, max_records=growth.max_records)
+            else:
+                self._bank = ExampleBank(grow=growth.enabled, max_records=growth.max_records)
+                self._bank.add(self.examples, check=False)
+            self.examples = self._bank.records
+        return self._bank
 
     def graph(
         self,
@@ -84,7 +106,8 @@ class Skill:
         prices: PriceTable | None = None,
     ) -> StateGraph:
         """The skill as a langgraph `StateGraph` builder; compile it with your own checkpointer."""
-        return build_graph(self.spec, student=student, teacher=teacher, escalation=escalation, prices=prices)
+        return build_graph(self.spec, student=student, teacher=teacher, escalation=escalation, prices=prices,
+                           bank=self.bank)
 
     def as_subgraph(self, student: Any = None, teacher: Any = None, **kwargs: Any) -> Any:
         """The skill compiled as a subgraph for a parent that shares its keys (see `skillc.adapters.dropin`)."""
@@ -111,6 +134,18 @@ class Skill:
     def ascii(self) -> str:
         """ASCII drawing of the graph (offline, via grandalf); retry/escalate self-loops are left out."""
         return drawable(self.graph().compile(), self_loops=False).draw_ascii()
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: name, description, steps, graph (offline ASCII + mermaid text), last eval."""
+        from skillc.skills.display import skill_html
+
+        return skill_html(self)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter display as Markdown (same content as `_repr_html_`)."""
+        from skillc.skills.display import skill_markdown
+
+        return skill_markdown(self)
 
     def run(
         self,
@@ -139,7 +174,7 @@ class Skill:
 
     def _compiled_graph(self, student: Any, teacher: Any, escalation: Escalation | None, prices: PriceTable) -> Any:
         """The compiled graph for these models, built once and reused across runs (batch hot path)."""
-        key = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (student, teacher)) + (escalation, id(prices), id(self.spec))
+        key = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (student, teacher)) + (escalation, id(prices), id(self.spec), id(self._bank))
         if key not in self._compiled:
             self._compiled = {key: self.graph(student, teacher, escalation=escalation, prices=prices).compile()}
         return self._compiled[key]
@@ -171,10 +206,11 @@ class Skill:
             self.spec = self.spec.model_copy(update={"name": name})
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.iterdir():
-            if stale.is_file() and stale.name not in (SKILL_MD, SKILL_JSON, EXAMPLES, EVAL, MANIFEST):
+            if stale.is_file() and stale.name not in (SKILL_MD, SKILL_JSON, EXAMPLES, EVAL, EVAL_PNG, MANIFEST, *BANK_FILES):
                 raise SkillFolderError(f"{stale}: unexpected file in the skill folder; remove it first")
         atomic_write_text(folder / SKILL_JSON, self.spec.model_dump_json(indent=2, exclude_none=True) + "\n")
-        atomic_write_jsonl(folder / EXAMPLES, self.examples)
+        self._bank = self.bank.save(folder)
+        self.examples = self._bank.records
         if self.evaluation is not None:
             atomic_write_text(folder / EVAL, json.dumps(self.evaluation, indent=2) + "\n")
         atomic_write_text(folder / SKILL_MD, render_skill_md(self.spec, self.mermaid(), self.license))
@@ -189,7 +225,8 @@ class Skill:
         if not folder.is_dir():
             raise SkillFolderError(f"{folder}: no such skill folder")
         if verify:
-            verify_manifest(folder)
+            with folder_lock(folder):  # a bank growing in another process rewrites the manifest under this lock
+                verify_manifest(folder)
         try:
             front = read_front_matter((folder / SKILL_MD).read_text(encoding="utf-8"))
             spec = SkillSpec.model_validate_json((folder / SKILL_JSON).read_text(encoding="utf-8"))
@@ -205,22 +242,10 @@ class Skill:
         problems = spec.problems()
         if problems:
             raise SkillFolderError(f"{folder / SKILL_JSON}: invalid graph: {'; '.join(problems)}")
-        examples = _read_jsonl(folder / EXAMPLES)
         evaluation = json.loads((folder / EVAL).read_text(encoding="utf-8")) if (folder / EVAL).exists() else None
-        return cls(spec, examples, evaluation, folder, str(front.get("license", "Apache-2.0")))
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise SkillFolderError(f"{path}:{n}: not a JSON line") from None
-    return out
+        skill = cls(spec, None, evaluation, folder, str(front.get("license", "Apache-2.0")))
+        _ = skill.bank  # reads examples.jsonl now, so a corrupt bank is refused at load
+        return skill
 
 
 def load_skill(folder: str | Path) -> Skill:

@@ -114,6 +114,21 @@ class EscalationPolicy(_Model):
     thresholds: dict[str, float] = Field(default_factory=dict)
 
 
+class RetrievalPolicy(_Model):
+    """How many worked examples each student step sees, within how many tokens."""
+
+    k: int = Field(3, ge=0, le=20, description="demos retrieved per student step (0: none)")
+    token_budget: int = Field(800, ge=0, description="most tokens the demos may take, fewest-token demos first")
+    mmr: bool = Field(False, description="re-rank candidates by maximal marginal relevance for variety")
+
+
+class GrowthPolicy(_Model):
+    """Whether validated teacher answers from escalations join the bank, up to a cap."""
+
+    enabled: bool = True
+    max_records: int = Field(10_000, ge=0)
+
+
 class Provenance(_Model):
     teacher: str
     compiled_at: str
@@ -135,6 +150,8 @@ class SkillSpec(SkillDesign):
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    retrieval: RetrievalPolicy = Field(default_factory=RetrievalPolicy)
+    growth: GrowthPolicy = Field(default_factory=GrowthPolicy)
     baseline_output_tokens: int | None = None
     provenance: Provenance | None = None
 

@@ -20,7 +20,7 @@ def folder(tmp_path, invoice_spec):
 
 
 def test_folder_has_the_format_files(folder):
-    assert sorted(p.name for p in folder.iterdir()) == ["SKILL.md", "examples.jsonl", "manifest.json", "skill.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["SKILL.md", "examples.jsonl", "index.faiss", "index.json", "manifest.json", "skill.json"]
     front = read_front_matter((folder / "SKILL.md").read_text())
     assert front["name"] == folder.name == "invoice-total"
     assert 0 < len(front["description"]) <= 1024

@@ -60,7 +60,7 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: nothing to save, and a busy server ignores SIGTERM
     except OSError:  # pragma: no cover - not Linux
         pass
 

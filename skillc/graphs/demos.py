@@ -1,0 +1,54 @@
+"""Few-shot demos for a student step: the bank's nearest worked examples, within a token budget.
+
+Of the `k` nearest records of the step, the ones with the fewest tokens go in first (ties: the more
+similar first) until the budget is spent; they are shown in similarity order, each as a user turn
+(the example's inputs) and an assistant turn (the teacher's answer).
+
+Example:
+    >>> import tempfile
+    >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> from skillc.skills.bank import ExampleBank, new_record
+    >>> from skillc.skills.spec import RetrievalPolicy
+    >>> bank = ExampleBank(embeddings=DeterministicFakeEmbedding(size=8))
+    >>> _ = bank.add([new_record("add", {"q": "2+3"}, {"answer": 5}, reasoning="2 plus 3 makes 5")])
+    >>> [role for role, _ in demo_messages(bank, "add", {"q": "4+4"}, RetrievalPolicy(k=2))]
+    ['user', 'assistant']
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from skillc.adapters.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from skillc.skills.bank import ExampleBank
+    from skillc.skills.spec import RetrievalPolicy
+
+DEMO_INTRO = "Worked example of this step. Inputs:\n"
+
+
+def demo_messages(bank: ExampleBank | None, step: str, inputs: dict[str, Any], policy: RetrievalPolicy) -> list[tuple[str, str]]:
+    """User/assistant message pairs of the chosen demos (empty when there is no bank or k is 0)."""
+    if bank is None or policy.k <= 0 or len(bank) == 0:
+        return []
+    found = bank.search(inputs, k=policy.k, step=step, mmr=policy.mmr)
+    pairs = [(r, _pair(r)) for r in found]
+    cost = {id(r): count_tokens(u) + count_tokens(a) for r, (u, a) in pairs}
+    chosen: set[int] = set()
+    spent = 0
+    for record, _ in sorted(pairs, key=lambda p: (cost[id(p[0])], -(p[0].get("score") or 0.0))):
+        if spent + cost[id(record)] <= policy.token_budget:
+            chosen.add(id(record))
+            spent += cost[id(record)]
+    out: list[tuple[str, str]] = []
+    for record, (user, assistant) in pairs:
+        if id(record) in chosen:
+            out += [("user", user), ("assistant", assistant)]
+    return out
+
+
+def _pair(record: dict[str, Any]) -> tuple[str, str]:
+    user = DEMO_INTRO + json.dumps(record.get("input", {}), ensure_ascii=False, default=str)
+    return user, json.dumps(record.get("output", {}), ensure_ascii=False, default=str)

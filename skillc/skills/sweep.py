@@ -1,0 +1,126 @@
+"""The cost–quality curve: sweep the escalation threshold over a recorded run, with no new model calls.
+
+Each item carries the skill's answer without escalation (its score and cost), the teacher-only answer
+(its score and cost) and a confidence derived from the skill run's trace. For a threshold t, items with
+confidence < t take the teacher's answer and add the teacher's cost. `confidence` is pluggable: any
+function of a `RunResult` to [0, 1] (later signals, such as self-consistency, token logprobs or verify
+steps, plug in here).
+
+Example:
+    >>> items = [SweepItem(1.0, 1.0, 0.1, 1.0, 1.0), SweepItem(0.5, 0.0, 0.1, 1.0, 1.0)]
+    >>> [(p.threshold, p.accuracy, p.cost_per_item) for p in sweep(items)]
+    [(0.5, 0.5, 0.1), (1.0, 1.0, 0.6), (inf, 1.0, 1.1)]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from skillc.graphs.trace import RunResult
+
+Confidence = Callable[[RunResult], float]
+
+
+def trace_confidence(result: RunResult) -> float:
+    """Confidence from the trace: 0 when the run gave up; else 1 / (1 + failed attempts and failed checks).
+
+    A step record whose output carries a `confidence` number in [0, 1] caps the score at that value.
+
+    >>> from skillc.graphs.trace import StepRecord
+    >>> ok = StepRecord(step="a", primitive="extract", role="student", ok=True)
+    >>> bad = StepRecord(step="a", primitive="extract", role="student", ok=False, action="retry")
+    >>> trace_confidence(RunResult(output={}, trace=[bad, ok]))
+    0.5
+    """
+    if result.error is not None:
+        return 0.0
+    failures = sum(not r.ok for r in result.trace) + sum(not c.ok for r in result.trace if r.ok for c in r.checks)
+    value = 1.0 / (1.0 + failures)
+    for record in result.trace:
+        stated = (record.output or {}).get("confidence")
+        if isinstance(stated, (int, float)) and not isinstance(stated, bool) and 0.0 <= stated <= 1.0:
+            value = min(value, float(stated))
+    return value
+
+
+@dataclass(frozen=True)
+class SweepItem:
+    """One item: the skill's confidence, score and cost without escalation; the teacher's score and cost."""
+
+    confidence: float
+    skill_score: float
+    skill_cost: float
+    teacher_score: float
+    teacher_cost: float
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """At threshold t: accuracy, cost per item and the share of items sent to the teacher."""
+
+    threshold: float
+    accuracy: float
+    cost_per_item: float
+    escalation_rate: float
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["threshold"] = None if math.isinf(self.threshold) else self.threshold  # JSON has no infinity
+        return d
+
+
+def sweep(items: list[SweepItem]) -> list[SweepPoint]:
+    """One point per distinct confidence value (the lowest sends nothing to the teacher), plus +inf (everything)."""
+    if not items:
+        return []
+    thresholds = sorted({i.confidence for i in items}) + [math.inf]
+    points = []
+    for t in thresholds:
+        escalated = [i.confidence < t for i in items]
+        accuracy = sum(i.teacher_score if e else i.skill_score for i, e in zip(items, escalated, strict=True))
+        cost = sum(i.skill_cost + (i.teacher_cost if e else 0.0) for i, e in zip(items, escalated, strict=True))
+        n = len(items)
+        points.append(SweepPoint(t, round(accuracy / n, 10), round(cost / n, 12), sum(escalated) / n))
+    return points
+
+
+def plot_curve(
+    points: list[SweepPoint],
+    path: Path,
+    *,
+    marks: dict[str, tuple[float, float]] | None = None,
+    title: str = "cost–quality curve",
+    cost_label: str = "cost per item (USD)",
+) -> Path:
+    """Plot cost (x) against accuracy (y) with matplotlib's Agg backend and save a PNG; `marks` names extra points."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.4), dpi=110)
+    ax = fig.add_subplot()
+    xs, ys = [p.cost_per_item for p in points], [p.accuracy for p in points]
+    ax.plot(xs, ys, "o-", color="tab:blue", label="skill, escalating items below threshold t")
+    for p in points:
+        label = "t=∞" if math.isinf(p.threshold) else f"t={p.threshold:.2g}"
+        ax.annotate(label, (p.cost_per_item, p.accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    styles = {"teacher only": ("s", "tab:red"), "raw student": ("^", "tab:gray")}
+    for name, (x, y) in (marks or {}).items():
+        marker, color = styles.get(name, ("D", "tab:green"))
+        ax.plot([x], [y], marker, color=color, markersize=9, label=name)
+    ax.set_xlabel(cost_label)
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best", framealpha=0.85)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path
