@@ -40,7 +40,7 @@ from skillc.graphs.demos import demo_messages
 from skillc.skills.bank import ExampleBank
 from skillc.skills.logs import LogColumns, final_number, log_records, read_logs
 from skillc.skills.metrics import values_match
-from skillc.skills.quality import QualityFilter, blocklist_of
+from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
 from skillc.skills.spec import RetrievalPolicy, SkillSpec
 from skillc.skills.task import Task
@@ -77,21 +77,11 @@ def make_spec(task: Task, retrieval: RetrievalPolicy) -> SkillSpec:
     })
 
 
-def read_blocklist(path: Path) -> frozenset[str]:
-    """Every string value of every JSON line (as `skillc compile --blocklist` reads it), normalized."""
-    texts: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            value = json.loads(line)
-            texts += [v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, str)]
-    return blocklist_of(texts)
-
-
 def build_bank(data: Path, spec: SkillSpec) -> tuple[ExampleBank, dict[str, Any]]:
     """The bank from rows 0-499 of the teacher logs, through the quality filter with the blocklist."""
     rows = read_logs(data / "teacher_logs.csv", COLUMNS, BANK_ROWS)
     records, unfilled = log_records(spec, rows, COLUMNS, model=TEACHER)
-    bank = ExampleBank(quality=QualityFilter(blocklist=read_blocklist(data / "contaminated_prompts.jsonl")))
+    bank = ExampleBank(quality=QualityFilter(blocklist=blocklist_from_jsonl(data / "contaminated_prompts.jsonl")))
     report = bank.add(records)
     info = {"rows": len(rows), "records": len(records), "not_filled": unfilled, "kept": report.kept,
             "dropped_by_filter": dict(report.dropped)}

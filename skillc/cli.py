@@ -38,7 +38,7 @@ from skillc.skills.compiler import compile_skill
 from skillc.skills.export import FORMATS, export_rows
 from skillc.skills.files import atomic_write_text
 from skillc.skills.logs import LogColumns, read_logs
-from skillc.skills.quality import QualityFilter, blocklist_of
+from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
 from skillc.skills.task import Task, load_samples
 
@@ -96,7 +96,7 @@ def compile_cmd(
             columns = LogColumns(prompt=prompt_col, response=response_col, label=label_col)
             log_rows = read_logs(logs, columns, _row_slice(rows))
             err.print(f"{len(log_rows)} recorded calls from {logs.name} become the example bank")
-        quality = QualityFilter(blocklist=_blocklist(blocklist)) if blocklist else None
+        quality = QualityFilter(blocklist=blocklist_from_jsonl(blocklist)) if blocklist else None
         err.print(f"teacher {teacher} designs [bold]{task.name}[/] …")
         skill = compile_skill(
             task, teacher=teacher, samples=[*task.samples, *extra], max_repairs=max_repairs,
@@ -115,21 +115,6 @@ def _row_slice(text: str | None) -> slice | None:
         return slice(int(start) if start else None, int(stop) if stop else None)
     except ValueError:
         raise InvalidInputError(f"--rows must look like 0:500, not {text!r}") from None
-
-
-def _blocklist(path: Path) -> frozenset[str]:
-    """Every string value of every line of a JSONL file, normalized."""
-    if not path.is_file():
-        raise InvalidInputError(f"blocklist file not found: {path}")
-    texts: list[str] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError:
-                raise InvalidInputError(f"{path}:{n}: not a JSON line") from None
-            texts += [v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, str)]
-    return blocklist_of(texts)
 
 
 @app.command("export")

@@ -23,7 +23,10 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from skillc.errors import InvalidInputError
 
 REFUSAL_PATTERNS = re.compile(
     r"(i'?m sorry|i am sorry|i cannot|i can'?t (help|assist|do)|i am unable|i'?m unable|as an ai\b|"
@@ -85,6 +88,22 @@ def output_text(record: dict[str, Any]) -> str:
 def blocklist_of(texts: Iterable[str]) -> frozenset[str]:
     """Normalized texts of contaminated inputs, for `QualityFilter(blocklist=...)`."""
     return frozenset(t for t in (normalized_text(x) for x in texts) if t)
+
+
+def blocklist_from_jsonl(path: str | Path) -> frozenset[str]:
+    """A blocklist from every string value of every line of a JSONL file (e.g. contaminated prompts)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"blocklist file not found: {path}")
+    texts: list[str] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                raise InvalidInputError(f"{path}:{n}: not a JSON line") from None
+            texts += [v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, str)]
+    return blocklist_of(texts)
 
 
 @dataclass
