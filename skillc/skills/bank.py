@@ -48,6 +48,7 @@ from skillc.skills.files import (
     MANIFEST,
     atomic_write_bytes,
     atomic_write_text,
+    json_lines,
     write_manifest,
 )
 from skillc.skills.quality import QualityFilter, input_text
@@ -165,17 +166,10 @@ class ExampleBank:
             fh.seek(self._offset)
             data = fh.read()
         end = data.rfind(b"\n") + 1
-        new: list[dict[str, Any]] = []
-        for number, line in enumerate(data[:end].splitlines(), start=len(self.records) + 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SkillFolderError(f"{path}: record {number} is not valid JSON ({exc.msg}); the bank is corrupt") from exc
+        new = list(json_lines(data[:end].splitlines(), path, SkillFolderError, start=len(self.records) + 1))
+        for number, record in enumerate(new, len(self.records) + 1):
             if not isinstance(record, dict) or "step" not in record:
                 raise SkillFolderError(f"{path}: record {number} has no step; not an example-bank record")
-            new.append(record)
         self._offset += end
         self._extend(new)
         return new

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,23 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
+
+
+def json_lines(
+    lines: Iterable[str | bytes], where: str | Path, error: type[Exception] = SkillFolderError, start: int = 1
+) -> Iterator[Any]:
+    """The JSON value of each non-blank line; a bad line raises `error` naming `where` and its number.
+
+    >>> list(json_lines(['{"a": 1}', "", "[2]"], "x.jsonl"))
+    [{'a': 1}, [2]]
+    """
+    for number, line in enumerate(lines, start):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{where}: line {number} is not valid JSON ({exc.msg})") from None
 
 
 def sha256_file(path: Path) -> str:

@@ -95,14 +95,11 @@ def blocklist_from_jsonl(path: str | Path) -> frozenset[str]:
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"blocklist file not found: {path}")
+    from skillc.skills.files import json_lines
+
     texts: list[str] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError:
-                raise InvalidInputError(f"{path}:{n}: not a JSON line") from None
-            texts += [v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, str)]
+    for value in json_lines(path.read_text(encoding="utf-8").splitlines(), path, InvalidInputError):
+        texts += [v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, str)]
     return blocklist_of(texts)
 
 

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -91,16 +90,10 @@ def validate_against(value: Any, schema: dict[str, Any], what: str) -> None:
 
 def load_samples(path: str | Path) -> list[Sample]:
     """Read samples from JSONL: each line is {"input": {...}, "expected": {...}} or a bare input object."""
-    out: list[Sample] = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{path}:{n}: not JSON: {exc.msg}") from None
-        out.append(Sample.model_validate(data if "input" in data else {"input": data}))
-    return out
+    from skillc.skills.files import json_lines
+
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [Sample.model_validate(d if "input" in d else {"input": d}) for d in json_lines(lines, path, InvalidInputError)]
 
 
 def _first_errors(exc: ValidationError) -> str:

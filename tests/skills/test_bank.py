@@ -175,7 +175,7 @@ def test_a_corrupt_line_in_the_middle_is_refused_by_name(tmp_path):
     ExampleBank(tmp_path, embeddings=CountingEmbeddings()).add([rec("s", "q a", 1), rec("s", "q b", 2)])
     lines = (tmp_path / EXAMPLES).read_text().splitlines()
     (tmp_path / EXAMPLES).write_text(lines[0] + "\n{not json\n" + lines[1] + "\n")
-    with pytest.raises(SkillFolderError, match="record 2 is not valid JSON"):
+    with pytest.raises(SkillFolderError, match="line 2 is not valid JSON"):
         ExampleBank(tmp_path, embeddings=CountingEmbeddings())
 
 
