@@ -4,6 +4,7 @@
     python bench/gsm8k_demos.py                                  # rows 500-599, all conditions
     python bench/gsm8k_demos.py --student local:student --data ../shared/data/gsm8k --budget 800 --budget 2400
     python bench/gsm8k_demos.py --limit 10 --threads 1            # on a CPU shared with other llama.cpp servers
+    python bench/gsm8k_demos.py --resume                          # continue a stopped run from its JSON
 
 The skill is a fixed, hand-written one-step spec (task text from bench/gsm8k/task.yaml; step `solve`,
 primitive `transform`, question -> {reasoning: string, answer: number}, then END), so only the demos differ
@@ -193,6 +194,8 @@ def main() -> None:
                         help="demo token budget of a retrieved condition (repeatable; default 800)")
     parser.add_argument("--conditions", default="none,fixed,retrieved", help="comma-separated subset")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "gsm8k_demos.json")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the items already in --out (same student and start) and run only the rest")
     args = parser.parse_args()
     if args.start < BANK_ROWS.stop:
         parser.error(f"evaluation rows must not overlap the bank rows 0-{BANK_ROWS.stop - 1}")
@@ -223,9 +226,12 @@ def main() -> None:
 
     student = student_handle(args.student, args.threads)
     items = references(args.data, args.start, args.limit)
-    rows: list[dict[str, Any]] = []
+    rows = resumed(args, [name for name, _, _ in skills])
+    done = {(r["row"], r["condition"]) for r in rows}
     for n, (row, question, reference) in enumerate(items, 1):
         for name, policy, skill in skills:  # conditions interleaved per item, so CPU noise hits all alike
+            if (row, name) in done:
+                continue
             demos = len(demo_messages(skill._bank, "solve", {"question": question}, policy)) // 2
             item = {"row": row, "condition": name, "reference": reference, "demos": demos,
                     **run_item(skill, student, args.student, question, reference)}
@@ -236,6 +242,19 @@ def main() -> None:
         write(args, bank_info, skills, rows, n, started)  # after every item, so a stopped run keeps its results
     print_table(write(args, bank_info, skills, rows, len(items), started))
     print(f"wrote {args.out}")
+
+
+def resumed(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
+    """With --resume, the finished items of an earlier run of the same settings in --out; else none."""
+    if not args.resume or not args.out.exists():
+        return []
+    old = json.loads(args.out.read_text())
+    if old.get("student") != args.student or (old.get("rows") or [None])[0] != args.start:
+        sys.exit(f"--resume: {args.out} holds a run of {old.get('student')} from row {(old.get('rows') or [None])[0]}, "
+                 f"not {args.student} from row {args.start}")
+    rows = [r for r in old["items"] if r["condition"] in names]
+    print(f"resuming: {len(rows)} finished (row, condition) pairs from {args.out}", flush=True)
+    return rows
 
 
 def write(args: argparse.Namespace, bank_info: dict[str, Any], skills: list[tuple[str, RetrievalPolicy, Skill]],

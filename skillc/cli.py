@@ -272,6 +272,74 @@ def eval_cmd(
     console.print(f"wrote {path}" + (f" and {png.name}" if png else "") + (f" · {check}" if check else ""))
 
 
+@app.command("calibrate")
+def calibrate_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    dataset: Annotated[Path, typer.Option("--dataset", help="held-out JSONL samples: input, expected")],
+    student: Annotated[str, typer.Option("--student", help="student model URI (local:NAME?logprobs for logprobs)")],
+    signals: Annotated[str, typer.Option(help="comma-separated: check, consistency, logprobs, verify")] = "check,consistency",
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass unescalated")] = 0.1,
+    samples: Annotated[int, typer.Option(help="consistency: extra answers sampled per step")] = 3,
+    metric: Annotated[str, typer.Option(help="exact, numeric, f1 or label")] = "numeric",
+    tolerance: Annotated[float, typer.Option(help="relative tolerance for numbers")] = 1e-4,
+) -> None:
+    """Set the escalation thresholds from held-out samples and store them in the skill's spec.
+
+    Each signal gets the lowest threshold at which at most --max-wrong-pass of the wrong answers pass;
+    the signal that escalates the fewest items becomes the gate.
+    """
+    from skillc.skills.calibrate import calibrate_skill
+
+    with _errors_exit():
+        skill = Skill.load(skill_dir)
+        policy = skill.spec.escalation.model_copy(update={"samples": samples})
+        skill = Skill(skill.spec.model_copy(update={"escalation": policy}), None, skill.evaluation, skill.path, skill.license)
+        tuned, found = calibrate_skill(skill, load_samples(dataset), student=student,
+                                       signals=[x.strip() for x in signals.split(",") if x.strip()],
+                                       max_wrong_pass=max_wrong_pass, metric=metric, tolerance=tolerance, console=err)  # type: ignore[arg-type]
+        tuned.save(skill_dir)
+    table = Table("signal", "threshold", "wrong answers passing", "escalated", "accuracy kept", title=f"calibration on {found[0].items} samples")
+    for c in found:
+        table.add_row(c.signal, "∞" if c.threshold == float("inf") else f"{c.threshold:.3g}", f"{c.wrong_pass_rate:.0%}",
+                      f"{c.escalation_rate:.0%}", f"{c.kept_accuracy:.0%}")
+    console.print(table)
+    gate = tuned.spec.escalation
+    console.print(f"gate: {gate.signals or ['check']} {gate.thresholds} · wrote {skill_dir / 'skill.json'}")
+
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against recorded teachers.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("gsm8k")
+def bench_gsm8k_cmd(
+    data: Annotated[Path, typer.Option("--data", help="the GSM8K folder: teacher_logs.csv, test.jsonl, train.jsonl, contaminated_prompts.jsonl")],
+    student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
+    limit: Annotated[int, typer.Option(help="test rows to evaluate, from --start")] = 20,
+    start: Annotated[int, typer.Option(help="first test row (rows 0-499 feed the bank)")] = 500,
+    seed: Annotated[int, typer.Option(help="seed for the draw of held-out calibration problems")] = 0,
+    teacher: Annotated[str, typer.Option("--teacher", help="the architect that designs the graph")] = "local:teacher",
+    signals: Annotated[str, typer.Option(help="confidence signals: check, consistency, logprobs, verify")] = "check,logprobs,consistency",
+    samples: Annotated[int, typer.Option(help="consistency: extra answers per step")] = 3,
+    calibrate: Annotated[int, typer.Option(help="held-out train problems for calibration")] = 20,
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass")] = 0.1,
+    out: Annotated[Path, typer.Option(help="where the skill, caches and results go")] = Path("bench/results/gsm8k"),
+) -> None:
+    """GSM8K: a skill compiled by --teacher on --student, escalating to the recorded GPT-4.
+
+    Writes OUT/<student>/gsm8k.json and gsm8k.png; resumable (per-item caches in OUT).
+    """
+    from skillc.benchmarks.gsm8k import Settings, print_report, run_benchmark
+
+    settings = Settings(student=student, teacher=teacher, start=start, limit=limit, seed=seed,
+                        signals=tuple(x.strip() for x in signals.split(",") if x.strip()), samples=samples,
+                        calibrate=calibrate, max_wrong_pass=max_wrong_pass)
+    with _errors_exit():
+        report = run_benchmark(data, settings, out, console=err)
+    print_report(console, report)
+    console.print(f"wrote {report['files']['json']} and {report['files']['png']}")
+
+
 @app.command("models")
 def models_cmd(
     prefetch: Annotated[bool, typer.Option("--prefetch", help="assemble and verify every installed model now")] = False,

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
 
 from skillc.adapters.models import ModelHandle
 from skillc.adapters.pricing import PriceTable
-from skillc.adapters.tokens import count_tokens
+from skillc.adapters.tokens import count_tokens, estimate_messages_tokens
 
 
 @dataclass
@@ -38,6 +38,7 @@ class CallResult:
     cost_usd: float
     logprobs: list[float] | None = None
     truncated: bool = False
+    tokens: list[str] | None = None
 
 
 def call_model(
@@ -71,6 +72,7 @@ def call_model(
     name = reported if (not handle.uri and isinstance(reported, str) and reported) else handle.name
     price_name = name if prices.is_priced(name) or not isinstance(reported, str) else reported
     cost = prices.cost(price_name, input_tokens, output_tokens, latency_s=latency, local=handle.kind == "local")
+    tokens, logprobs = _logprobs(reply)
     return CallResult(
         text=text,
         model=name,
@@ -79,8 +81,9 @@ def call_model(
         estimated=estimated,
         latency_s=latency,
         cost_usd=cost,
-        logprobs=_logprobs(reply),
+        logprobs=logprobs,
         truncated=truncated,
+        tokens=tokens,
     )
 
 
@@ -101,11 +104,6 @@ def _truncated_reply(exc: Exception) -> AIMessage:
     return message
 
 
-def estimate_messages_tokens(messages: list[BaseMessage]) -> int:
-    """tiktoken count of a prompt, with the chat format's few tokens per message."""
-    return sum(count_tokens(m.text) + 4 for m in messages) + 2
-
-
 def _usage(reply: Any, msgs: list[BaseMessage], text: str) -> tuple[int, int, bool]:
     usage = getattr(reply, "usage_metadata", None)
     if usage and (usage.get("input_tokens") or usage.get("output_tokens")):
@@ -121,11 +119,13 @@ def _response_format(handle: ModelHandle, schema: dict[str, Any] | None) -> dict
     return {"type": "json_schema", "json_schema": {"name": "contract", "schema": schema}}
 
 
-def _logprobs(reply: Any) -> list[float] | None:
+def _logprobs(reply: Any) -> tuple[list[str] | None, list[float] | None]:
+    """The reply's tokens and their logprobs, from OpenAI-style `response_metadata["logprobs"]["content"]`."""
     if not isinstance(reply, AIMessage):
-        return None
+        return None, None
     content = (reply.response_metadata or {}).get("logprobs") or {}
     items = content.get("content") if isinstance(content, dict) else None
+    items = [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("logprob"), (int, float))]
     if not items:
-        return None
-    return [float(i["logprob"]) for i in items if isinstance(i, dict) and "logprob" in i]
+        return None, None
+    return [str(i.get("token", "")) for i in items], [float(i["logprob"]) for i in items]

@@ -26,7 +26,8 @@ def parse_json_object(text: str, *, prefer: str = "first") -> dict[str, Any]:
     objects = _balanced_objects(text)
     if prefer == "last":
         fenced, objects = fenced[::-1], objects[::-1]
-    candidates = [text.strip(), *fenced, *objects]
+    whole = [text.strip(), *fenced]
+    candidates = [*whole, *_uncommented(whole), *objects, *_uncommented(objects)]
     for candidate in candidates:
         try:
             value = json.loads(candidate)
@@ -36,6 +37,31 @@ def parse_json_object(text: str, *, prefer: str = "first") -> dict[str, Any]:
             return value
     snippet = text.strip().replace("\n", " ")[:120]
     raise MalformedOutputError(f"the reply holds no JSON object: {snippet!r}")
+
+
+def _uncommented(texts: list[str]) -> list[str]:
+    return [c for c in (_without_comments(t) for t in texts) if c is not None]
+
+
+def _without_comments(text: str) -> str | None:
+    """`text` with `// ...` line comments outside strings removed (small models annotate JSON), or None if it has none."""
+    cuts: list[tuple[int, int]] = []
+    skip_to = -1
+    for i, ch in _structural(text, 0):
+        if i < skip_to:
+            continue
+        if ch == "/" and text.startswith("//", i):
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            cuts.append((i, end))
+            skip_to = end
+    if not cuts:
+        return None
+    out, last = [], 0
+    for a, b in cuts:
+        out.append(text[last:a])
+        last = b
+    return "".join(out) + text[last:]
 
 
 def _structural(text: str, start: int) -> Iterator[tuple[int, str]]:

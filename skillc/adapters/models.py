@@ -1,6 +1,7 @@
 """Model URIs → LangChain chat models (one string names a model anywhere).
 
-- `replay:path/to/logs.csv#column`: recorded outputs (`ReplayChatModel`).
+- `replay:path/to/logs.csv#column[?fill]`: recorded outputs (`ReplayChatModel`); `?fill` reads free-text
+  records into the JSON contract a request asks for.
 - `openai-compatible:http://host:port/v1#model-name[?structured=json_object]`: vLLM, SGLang,
   llama.cpp, Ollama, LM Studio through `ChatOpenAI(base_url=...)`.
 - `local:teacher|student|tiny`: the embedded llama.cpp server (the `skillc[local]` extra).
@@ -37,6 +38,8 @@ class ModelHandle:
         kind: `api` (priced per token), `local` (priced per hour) or `replay` (priced as the recorded model).
         structured: how the backend constrains JSON output: `json_schema`, `json_object` or `none`.
         uri: the URI it came from, if any.
+        logprobs: whether to ask the backend for token logprobs when a confidence signal needs them
+            (a llama.cpp server only returns them when started with `logits_all`: `local:NAME?logprobs`).
     """
 
     model: BaseChatModel
@@ -44,6 +47,7 @@ class ModelHandle:
     kind: Kind = "api"
     structured: Structured = "none"
     uri: str = ""
+    logprobs: bool = True
 
 
 def resolve_model(spec: str | BaseChatModel | ModelHandle) -> ModelHandle:
@@ -72,12 +76,15 @@ def resolve_model(spec: str | BaseChatModel | ModelHandle) -> ModelHandle:
 def _replay(uri: str, rest: str) -> ModelHandle:
     from skillc.adapters.replay import ReplayChatModel
 
-    path, _, column = rest.partition("#")
-    if not path or not column:
-        raise ModelURIError(f"{uri}: expected replay:path/to/logs.csv#response_column")
-    model = ReplayChatModel(path=path, column=column)
+    path, _, fragment = rest.partition("#")
+    column, _, option = fragment.partition("?")
+    if not path or not column or option not in ("", "fill"):
+        raise ModelURIError(f"{uri}: expected replay:path/to/logs.csv#response_column (optionally ?fill)")
+    model = ReplayChatModel(path=path, column=column, fill=option == "fill")
     model.records()
-    return ModelHandle(model=model, name=model.name_for_pricing, kind="replay", uri=uri)
+    structured = "json_schema" if model.fill else "none"  # with ?fill the JSON contract reaches the replay
+    return ModelHandle(model=model, name=model.name_for_pricing, kind="replay", structured=structured, uri=uri,
+                       logprobs=False)
 
 
 def _openai_compatible(uri: str, rest: str) -> ModelHandle:

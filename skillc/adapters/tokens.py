@@ -18,6 +18,8 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
+from typing import Any
+
 import tiktoken
 
 _OFFICIAL_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
@@ -54,3 +56,8 @@ def _default_cache() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("skillc")) / "tiktoken"
+
+
+def estimate_messages_tokens(messages: list[Any]) -> int:
+    """tiktoken count of a prompt (LangChain messages), with the chat format's few tokens per message."""
+    return sum(count_tokens(m.text) + 4 for m in messages) + 2

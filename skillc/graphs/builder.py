@@ -79,6 +79,7 @@ def build_graph(
         escalation=mode,
         bank=bank,
         retrieval=spec.retrieval,
+        confidence=spec.escalation,
     )
     policy = retry_policy or transport_retry_policy()
     state, inputs, outputs = state_schemas(spec)

@@ -88,7 +88,7 @@ def choose_action(
     for i in range(pos, len(ladder)):
         action = ladder[i]
         deterministic = step is not None and step.primitive == "compute" and mode != "teacher"
-        if action in ("retry", "simplify", "ask") and (failure.kind == "backend" or deterministic):
+        if action in ("retry", "simplify", "ask") and (failure.kind in ("backend", "low_confidence") or deterministic):
             continue
         if action == "simplify" and mode == "simplified":
             continue

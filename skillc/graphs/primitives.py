@@ -37,6 +37,7 @@ from skillc.errors import (
     UnsafeExpressionError,
 )
 from skillc.graphs.checks import contract_errors, run_check
+from skillc.graphs.confidence import answer_fields, below, consistency, logprob_confidence, verify_confidence
 from skillc.graphs.demos import demo_messages
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
 from skillc.graphs.prompts import (
@@ -48,7 +49,7 @@ from skillc.graphs.prompts import (
 from skillc.graphs.safe_eval import normalize_math, safe_eval
 from skillc.graphs.state import ATTEMPTS, FEEDBACK, MODE, TRACE, VISITS, values_of
 from skillc.skills.spec import END as SPEC_END
-from skillc.skills.spec import RetrievalPolicy, Step
+from skillc.skills.spec import EscalationPolicy, RetrievalPolicy, Step
 
 if TYPE_CHECKING:
     from skillc.skills.bank import ExampleBank
@@ -69,6 +70,7 @@ class Executors:
     escalation: Escalation = "step"
     bank: ExampleBank | None = None
     retrieval: RetrievalPolicy = field(default_factory=RetrievalPolicy)
+    confidence: EscalationPolicy = field(default_factory=EscalationPolicy)
 
     def model(self, role: str) -> ModelHandle:
         handle = self.teacher if role == "teacher" else self.student
@@ -76,8 +78,8 @@ class Executors:
             raise BackendUnavailable(f"no {role} model was given to this skill graph")
         return handle
 
-    def call(self, role: str, messages: list[tuple[str, str]], schema: dict[str, Any] | None) -> CallResult:
-        return call_model(self.model(role), messages, prices=self.prices, json_schema=schema)
+    def call(self, role: str, messages: list[Any], schema: dict[str, Any] | None, **kwargs: Any) -> CallResult:
+        return call_model(self.model(role), messages, prices=self.prices, json_schema=schema, **kwargs)
 
 
 def node_name(target: str) -> str:
@@ -116,7 +118,10 @@ def llm_node(step: Step, ex: Executors) -> Node:
         feedback = (state.get(FEEDBACK) or {}).get(step.id)
         messages = step_messages(ex.task, step, inputs, contract=contract, feedback=feedback)
         demos = demo_messages(ex.bank, step.id, inputs, ex.retrieval) if role == "student" else []
-        call = ex.call(role, [messages[0], *demos, *messages[1:]], contract)
+        messages = [messages[0], *demos, *messages[1:]]
+        signals = _signals(step, ex, role)
+        wants_logprobs = "logprobs" in signals and ex.model(role).logprobs
+        call = ex.call(role, messages, contract, **({"logprobs": True, "top_logprobs": 1} if wants_logprobs else {}))
         record = call_record(step.id, step.primitive, role, call, inputs=inputs, attempt=_attempt(step, state))
         if demos:
             record["demos"] = len(demos) // 2
@@ -125,9 +130,61 @@ def llm_node(step: Step, ex: Executors) -> Node:
             reply = interrupt({"step": step.id, "question": output.get("question"), "needs": step.writes})
             output = {**output, **{w: reply for w in step.writes}}
         writes = {w: output.get(w) for w in step.writes}
-        return _finish_step(step, ex, state, output, writes, contract, record)
+        update = _finish_step(step, ex, state, output, writes, contract, record)
+        if signals:
+            _gate(step, ex, signals, messages, contract, call, output, update, {**values_of(state), **writes})
+        return update
 
     return node
+
+
+def _signals(step: Step, ex: Executors, role: str) -> list[str]:
+    """The confidence signals measured on this call: student LLM steps only (not `ask`)."""
+    if role != "student" or step.primitive in ("ask", "escalate"):
+        return []
+    return list(ex.confidence.signals)
+
+
+def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], contract: dict[str, Any],
+          call: CallResult, output: dict[str, Any], update: dict[str, Any], values: dict[str, Any]) -> None:
+    """Measure the step's confidence signals into its trace record; below a threshold, fail as `low_confidence`.
+
+    The gate only fails a step that can escalate (escalation on and `escalate` in its `on_fail`); otherwise
+    the signals are recorded for the eval's threshold sweep and the answer stands.
+    """
+    fields = answer_fields(contract, step.writes)
+    scores: dict[str, float] = {}
+    extra: list[dict[str, Any]] = []
+    if "logprobs" in signals:
+        value = logprob_confidence(call.text, call.tokens, call.logprobs or [], fields)
+        if value is not None:
+            scores["logprobs"] = value
+    if "consistency" in signals:
+        samples = []
+        for i in range(ex.confidence.samples):
+            sample = ex.call("student", messages, contract, temperature=ex.confidence.temperature, seed=i + 1)
+            try:
+                parsed: dict[str, Any] | None = parse_json_object(sample.text)
+            except MalformedOutputError:
+                parsed = None
+            samples.append(parsed)
+            extra.append(call_record(f"{step.id}.sample", step.primitive, "student", sample, output=parsed))
+        scores["consistency"] = consistency(output, samples, fields)
+    if "verify" in signals:
+        inputs = {k: values.get(k) for k in step.reads}
+        check = ex.call("student", verify_messages(ex.task, step, inputs, output), None)
+        extra.append(call_record(f"{step.id}.verify", "verify", "student", check))
+        verdict = verify_confidence(check.text)
+        if verdict is not None:
+            scores["verify"] = verdict
+    trace = update[TRACE]
+    trace[0] = {**trace[0], "confidence": scores}
+    trace.extend(extra)
+    can_escalate = ex.escalation != "off" and "escalate" in step.on_fail
+    reasons = below(scores, ex.confidence.thresholds) if can_escalate else []
+    if reasons:
+        raise StepFailure("low_confidence", "low confidence: " + "; ".join(reasons),
+                          record={**trace[0], "_extra": trace[1:]}, attempt=call.text)
 
 
 def compute_node(step: Step, ex: Executors) -> Node:

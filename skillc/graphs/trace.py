@@ -45,6 +45,7 @@ class StepRecord(BaseModel):
     inputs: dict[str, Any] | None = None
     output: dict[str, Any] | None = None
     raw: str | None = Field(None, description="the model's reply text")
+    confidence: dict[str, float] | None = Field(None, description="confidence signals measured on this answer")
 
 
 class RunError(BaseModel):

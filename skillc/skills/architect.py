@@ -72,6 +72,26 @@ EXAMPLE_DESIGN: dict[str, Any] = {
 }
 
 
+EXAMPLE_TASK_2 = "Discount: read a shopping question in words and return the amount paid."
+EXAMPLE_DESIGN_2: dict[str, Any] = {
+    "entry": "formula",
+    "steps": [
+        {
+            "id": "formula", "primitive": "transform",
+            "instruction": "Work out the calculation in words, then write it as one arithmetic expression over plain numbers.",
+            "reads": ["request"], "writes": {"working": "string", "expression": "string"},
+            "on_fail": ["retry", "escalate", "give_up"], "next": "paid",
+        },
+        {
+            "id": "paid", "primitive": "compute", "instruction": "Evaluate the expression.",
+            "reads": ["expression"], "writes": {"paid": "number"}, "expression_from": "expression",
+            "on_fail": ["escalate", "give_up"], "next": "END",
+        },
+    ],
+    "decisions": [],
+}
+
+
 def architect_messages(
     task: Task, samples: list[Sample] | None = None, *, include_schema: bool = True
 ) -> list[tuple[str, str]]:
@@ -85,14 +105,19 @@ def architect_messages(
         f"Task: {task.description}",
         f"Input fields (JSON Schema): {json.dumps(task.input_schema, ensure_ascii=False)}",
         f"Final output (JSON Schema): {json.dumps(task.output_schema, ensure_ascii=False)}",
-        *([f"Guidance from the task's author: {task.hints}"] if task.hints else []),
         "Primitives:",
         *(f"- {name}: {what}" for name, what in PRIMITIVE_GUIDE.items()),
         "Rules:",
         *(f"- {rule}" for rule in RULES),
     ]
-    parts.append(f"Example. For the task {EXAMPLE_TASK!r} a good design is:")
+    parts.append(f"Example 1. For the task {EXAMPLE_TASK!r}, whose input field is `text`, a good design is "
+                 "(use your task's own field names, not an example's):")
     parts.append(json.dumps(EXAMPLE_DESIGN, ensure_ascii=False))
+    parts.append(f"Example 2. For the task {EXAMPLE_TASK_2!r}, whose input field is `request`, where the model writes "
+                 "the formula and compute evaluates it, a good design is:")
+    parts.append(json.dumps(EXAMPLE_DESIGN_2, ensure_ascii=False))
+    if task.hints:  # last, next to the request: small architects follow what they read last
+        parts.append(f"Guidance from the task's author (follow it): {task.hints}")
     parts.append(f"Now design the skill for the task {task.name!r}.")
     for i, sample in enumerate((samples or [])[:3], 1):
         parts.append(f"Sample input {i}: {json.dumps(sample.input, ensure_ascii=False)}")

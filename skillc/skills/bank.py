@@ -450,6 +450,7 @@ class ExampleBank:
         bank = ExampleBank(target, embeddings=self.embeddings, vectorstore=self.vectorstore, quality=self.quality,
                            grow=self.growth_enabled, max_records=self.max_records, approx_threshold=self.approx_threshold)
         if bank.records and self.vectorstore is None:
+            self._ensure_index()  # loads this bank's own index file when it is current: no re-embedding
             if self._index is not None and self._index.ntotal == len(self.records):
                 bank._index = self._index  # same records, same order: reuse the vectors
             bank.save_index()

@@ -92,10 +92,18 @@ def compile_skill(
     calls: list[dict[str, Any]] = []
     best: tuple[int, SkillSpec, list[dict[str, Any]], dict[str, Any], list[str]] | None = None
     notes: list[str] = []
+    # A schema grammar can corner a small architect: barred from writing what it meant (a `// comment`), it
+    # closes the JSON early. When the first, constrained design is invalid, the same request goes once more
+    # without the grammar, and the reply is parsed leniently and validated as usual.
+    constrained, unconstrain = handle.structured != "none", False
     for attempt in range(max_repairs + 1):
         sampling = {"temperature": repair_temperature} if attempt and repair_temperature is not None else {}
-        reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls, **sampling)
+        if attempt == 1 and unconstrain:  # the same request once more, greedy, without the grammar
+            messages, sampling, constrained, unconstrain = first, {}, False, False
+        reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls, constrained=constrained,
+                                         **sampling)
         if spec is None:
+            unconstrain = attempt == 0 and constrained
             messages = _next_messages(first, messages, reply, repair_message(notes), repair_temperature)
             continue
         examples: list[dict[str, Any]] = []
@@ -169,10 +177,13 @@ def _ask_design(
     escalation: Escalation,
     prices: PriceTable,
     calls: list[dict[str, Any]],
+    *,
+    constrained: bool = True,
     **call_kwargs: Any,
 ) -> tuple[str, SkillSpec | None, list[str]]:
     """One architect call: (reply, spec or None, fixes applied or problems found)."""
-    call = call_model(teacher, messages, prices=prices, json_schema=design_schema(), **call_kwargs)
+    schema = design_schema() if constrained else None
+    call = call_model(teacher, messages, prices=prices, json_schema=schema, **call_kwargs)
     calls.append({"step": "design", "cost_usd": call.cost_usd, "input_tokens": call.input_tokens,
                   "output_tokens": call.output_tokens})
     text = close_truncated_json(call.text) if call.truncated else call.text

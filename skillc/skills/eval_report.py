@@ -19,7 +19,7 @@ from skillc.skills.evaluate import ASSUMED_API, CONDITIONS, EvalRun, ItemRecord
 from skillc.skills.metrics import Score, field_recall
 from skillc.skills.roi import roi
 from skillc.skills.skill import Skill
-from skillc.skills.sweep import Confidence, SweepItem, sweep, trace_confidence
+from skillc.skills.sweep import Confidence, SweepItem, measured_signals, signal_confidence, sweep, trace_confidence
 
 STRATA = ("category", "difficulty")
 
@@ -177,6 +177,11 @@ def build_report(
     if "teacher_only" in by_key and "skill" in by_key:
         report["sweep"] = [p.as_dict() for p in sweep(sweep_items(run, scores, plan, prices, confidence))]
         report["confidence"] = getattr(confidence, "__name__", type(confidence).__name__)
+        results = [run.records[("skill", i)].run_result() for i in run.ids]
+        signals = [n for n in measured_signals(results) if n != "check"]
+        if signals:
+            report["signals"] = {n: [p.as_dict() for p in sweep(sweep_items(run, scores, plan, prices, signal_confidence(n)))]
+                                 for n in ["check", *signals]}
     if judge_totals and judge_totals.get("calls"):
         report["judge"] = judge_totals
     return report

@@ -251,11 +251,15 @@ def run_conditions(
     prices = prices or PriceTable()
     cache = cache or EvalCache()
     conditions = conditions or list(CONDITIONS)
-    student_h, teacher_h = resolve_model(student), resolve_model(teacher)
+    needs_teacher = {"teacher_only", "skill_escalation"} & set(conditions)
+    if teacher is None and needs_teacher:
+        raise InvalidInputError(f"the condition(s) {sorted(needs_teacher)} need a teacher model")
+    student_h = resolve_model(student)
+    teacher_h = resolve_model(teacher) if teacher is not None else None
     skill = frozen(skill)
     ids = item_ids(items)
-    run = EvalRun(items, ids, cache.runs, {"student": model_label(student), "teacher": model_label(teacher)},
-                  conditions=conditions)
+    labels = {"student": model_label(student), "teacher": model_label(teacher) if teacher is not None else "none"}
+    run = EvalRun(items, ids, cache.runs, labels, conditions=conditions)
     started = time.perf_counter()
     spec = skill.spec
     with _progress(console) as progress:
@@ -265,7 +269,7 @@ def run_conditions(
             bar = progress.add_task(f"{CONDITIONS[condition]:<32}", total=len(items), completed=len(items) - len(todo))
             for item_id, item in todo:
                 if condition == "teacher_only":
-                    record = one_shot(teacher_h, "teacher", spec.task, spec.output_schema, item.input, prices)
+                    record = one_shot(teacher_h, "teacher", spec.task, spec.output_schema, item.input, prices)  # type: ignore[arg-type]
                 elif condition == "raw_student":
                     record = one_shot(student_h, "student", spec.task, spec.output_schema, item.input, prices)
                 else:

@@ -134,9 +134,10 @@ def write_evaluation(skill: Skill, report: dict[str, Any], *, baseline: dict[str
     verify_manifest(folder)  # never re-sign a folder that was modified since it was written
     png = None
     if report.get("sweep"):
-        png = plot_curve([_point(p) for p in report["sweep"]], folder / EVAL_PNG, marks=_marks(report),
+        png = plot_curve([SweepPoint.from_dict(p) for p in report["sweep"]], folder / EVAL_PNG, marks=_marks(report),
                          title=f"{skill.name}: cost–quality ({report['items']} items, metric {report['metric']})",
-                         cost_label=_cost_label(report))
+                         cost_label=_cost_label(report),
+                         series={n: [SweepPoint.from_dict(p) for p in pts] for n, pts in (report.get("signals") or {}).items() if n != "check"})
         report["plot"] = EVAL_PNG
     atomic_write_text(folder / EVAL, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     write_manifest(folder)
@@ -153,11 +154,6 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInputError(f"{path}: not an eval.json report")
     return data
-
-
-def _point(d: dict[str, Any]) -> SweepPoint:
-    return SweepPoint(float("inf") if d["threshold"] is None else d["threshold"], d["accuracy"], d["cost_per_item"],
-                      d["escalation_rate"])
 
 
 def _marks(report: dict[str, Any]) -> dict[str, tuple[float, float]]:

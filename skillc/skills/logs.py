@@ -18,20 +18,16 @@ Example:
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skillc.adapters.json_output import parse_json_object
-from skillc.errors import InvalidInputError, MalformedOutputError
-from skillc.graphs.checks import contract_errors
+from skillc.adapters.free_text import NUMBER, TEXT_FIELDS, fill_contract, final_number
+from skillc.errors import InvalidInputError
 from skillc.skills.bank import new_record
 from skillc.skills.metrics import values_match
 from skillc.skills.spec import LLM_PRIMITIVES, SkillSpec, Step
 
-TEXT_FIELDS = ("reasoning", "explanation", "rationale", "steps", "work", "thoughts", "solution", "analysis")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _TRUE = {"true", "1", "yes", "correct", "right", "y", "t"}
 _FALSE = {"false", "0", "no", "incorrect", "wrong", "n", "f"}
 
@@ -74,49 +70,6 @@ def log_step(spec: SkillSpec) -> Step:
     )
 
 
-def fill_contract(contract: dict[str, Any], response: str) -> dict[str, Any] | None:
-    """The step's output read from a free-text response, or None when it cannot be filled."""
-    try:
-        parsed = parse_json_object(response)
-        if not contract_errors(parsed, contract):
-            return parsed
-    except MalformedOutputError:
-        pass
-    props: dict[str, Any] = contract.get("properties", {})
-    strings = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "string" and "enum" not in v]
-    out: dict[str, Any] = {}
-    for name, prop in props.items():
-        prop = prop if isinstance(prop, dict) else {}
-        if "enum" in prop:
-            mentioned = [(response.lower().rfind(str(e).lower()), e) for e in prop["enum"]]
-            found = max((m for m in mentioned if m[0] >= 0), default=None, key=lambda m: m[0])
-            if found is not None:
-                out[name] = found[1]
-        elif prop.get("type") in ("number", "integer"):
-            number = final_number(response)
-            if number is not None:
-                out[name] = number
-        elif name in strings and (name in TEXT_FIELDS or len(strings) == 1):
-            out[name] = response.strip()
-    return out if out and not contract_errors(out, contract) else None
-
-
-def final_number(text: str) -> int | float | None:
-    """The last number stated in `text` (after `####` when present), as int when integral.
-
-    >>> final_number("so she makes 9 * $2 = $18 every day.")
-    18
-    >>> final_number("#### 1,250.5") , final_number("no digits")
-    (1250.5, None)
-    """
-    tail = text.rsplit("####", 1)[-1] if "####" in text else text
-    found = _NUMBER.findall(tail) or _NUMBER.findall(text)
-    if not found:
-        return None
-    value = float(found[-1].replace(",", ""))
-    return int(value) if value.is_integer() else value
-
-
 def label_verdict(label: str | None, output: dict[str, Any]) -> str | None:
     """A cross-check reason from the label column, or None when the record agrees with it."""
     if label is None or not str(label).strip():
@@ -126,7 +79,7 @@ def label_verdict(label: str | None, output: dict[str, Any]) -> str | None:
         return None
     if text.lower() in _FALSE:
         return "labelled wrong"
-    reference = final_number(text) if _NUMBER.search(text) else text
+    reference = final_number(text) if NUMBER.search(text) else text
     answers = [v for k, v in output.items() if k not in TEXT_FIELDS]
     return None if any(values_match(reference, a, tolerance=1e-6) for a in answers) else "answer differs from the label"
 

@@ -29,6 +29,8 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
     - A compute step whose `expression_from` holds an expression, not a value name, gets it as `expression`.
     - A decision whose conditions read values no step writes is dropped; one whose branches all
       lead to the same place becomes a plain `next`.
+    - An LLM step that only copies task inputs (it writes nothing but inputs) is dropped, and what led
+      to it leads to where it led: it would cost a student call and could only corrupt the input.
     - A step with neither `next` nor a decision continues to the next listed step (the last to END).
     - An `entry` that names no step becomes the first step.
     """
@@ -44,6 +46,8 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
         ids = ids[:repeat]
     for step in steps:
         fixes += _fill_step(step)
+    fixes += _drop_copy_steps(data, steps, set(inputs))
+    ids = [s.get("id") for s in steps]
     fixes += _drop_dangling_decisions(data, ids, steps, set(inputs))
     fixes += _plain_edges(data, steps)
     deciders = {d.get("after") for d in data.get("decisions") or []}
@@ -67,6 +71,26 @@ def _fill_step(step: dict[str, Any]) -> list[str]:
     if step.get("primitive") == "compute" and isinstance(source, str) and not source.isidentifier():
         step["expression"], step["expression_from"] = source, None
         fixes.append(f"{step.get('id')}.expression = expression_from")
+    return fixes
+
+
+def _drop_copy_steps(data: dict[str, Any], steps: list[dict[str, Any]], inputs: set[str]) -> list[str]:
+    fixes = []
+    for i, step in list(enumerate(steps))[::-1]:
+        writes = step.get("writes")
+        copies = (len(steps) > 1 and inputs and isinstance(writes, list) and writes
+                  and step.get("primitive") in ("extract", "transform", "simplify") and set(writes) <= inputs)
+        if not copies:
+            continue
+        following = steps[i + 1].get("id") if i + 1 < len(steps) else "END"
+        target = step.get("next") or following
+        del steps[i]
+        for other in steps:
+            if other.get("next") == step.get("id"):
+                other["next"] = target
+        if data.get("entry") == step.get("id"):
+            data["entry"] = target
+        fixes.append(f"dropped step {step.get('id')!r}: it only copies the input {sorted(writes)}")
     return fixes
 
 

@@ -110,8 +110,19 @@ class SkillDesign(_Model):
 
 
 class EscalationPolicy(_Model):
+    """When a student step goes to the teacher: on a failed check always, and on low confidence.
+
+    `signals` are measured on every student LLM step (see `skillc.graphs.confidence`); a step escalates
+    when one of them is below its entry in `thresholds` (set by `skillc.skills.calibrate`).
+    """
+
     mode: Literal["step", "task", "off"] = "step"
-    thresholds: dict[str, float] = Field(default_factory=dict)
+    signals: list[Literal["consistency", "logprobs", "verify"]] = Field(
+        default_factory=list, description="confidence signals measured per student step")
+    samples: int = Field(3, ge=1, le=16, description="consistency: extra answers sampled per step")
+    temperature: float = Field(0.7, gt=0.0, le=2.0, description="consistency: sampling temperature")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="signal -> escalate below this value")
+    calibration: dict[str, Any] | None = Field(None, description="how the thresholds were calibrated")
 
 
 class RetrievalPolicy(_Model):

@@ -3,8 +3,9 @@
 Each item carries the skill's answer without escalation (its score and cost), the teacher-only answer
 (its score and cost) and a confidence derived from the skill run's trace. For a threshold t, items with
 confidence < t take the teacher's answer and add the teacher's cost. `confidence` is pluggable: any
-function of a `RunResult` to [0, 1] (later signals, such as self-consistency, token logprobs or verify
-steps, plug in here).
+function of a `RunResult` to [0, 1]. `trace_confidence` reads failed attempts and checks (the `check`
+signal); `signal_confidence(name)` reads one measured signal (`consistency`, `logprobs`, `verify`), so
+each signal gets its own curve.
 
 Example:
     >>> items = [SweepItem(1.0, 1.0, 0.1, 1.0, 1.0), SweepItem(0.5, 0.0, 0.1, 1.0, 1.0)]
@@ -47,6 +48,37 @@ def trace_confidence(result: RunResult) -> float:
     return value
 
 
+def signal_confidence(name: str) -> Confidence:
+    """Confidence from one signal alone: its lowest value over the run's steps (0 when the run gave up).
+
+    `check` is `trace_confidence`. A run where the signal was never measured gets 1.0 (no evidence against).
+
+    >>> from skillc.graphs.trace import StepRecord
+    >>> rec = StepRecord(step="a", primitive="transform", role="student", ok=True, confidence={"consistency": 0.5})
+    >>> signal_confidence("consistency")(RunResult(output={}, trace=[rec]))
+    0.5
+    """
+    if name == "check":
+        return trace_confidence
+
+    def confidence(result: RunResult) -> float:
+        if result.error is not None:
+            return 0.0
+        values = [r.confidence[name] for r in result.trace if r.confidence and name in r.confidence]
+        return min(values) if values else 1.0
+
+    confidence.__name__ = f"{name}_confidence"
+    return confidence
+
+
+def measured_signals(results: list[RunResult]) -> list[str]:
+    """`check`, then every signal measured in any of the runs, in a fixed order."""
+    from skillc.graphs.confidence import STEP_SIGNALS
+
+    seen = {k for r in results for rec in r.trace for k in (rec.confidence or {})}
+    return ["check", *[s for s in STEP_SIGNALS if s in seen]]
+
+
 @dataclass(frozen=True)
 class SweepItem:
     """One item: the skill's confidence, score and cost without escalation; the teacher's score and cost."""
@@ -72,6 +104,12 @@ class SweepPoint:
         d["threshold"] = None if math.isinf(self.threshold) else self.threshold  # JSON has no infinity
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SweepPoint:
+        """The point back from `as_dict` (a None threshold is +inf)."""
+        return cls(math.inf if d["threshold"] is None else d["threshold"], d["accuracy"], d["cost_per_item"],
+                   d["escalation_rate"])
+
 
 def sweep(items: list[SweepItem]) -> list[SweepPoint]:
     """One point per distinct confidence value (the lowest sends nothing to the teacher), plus +inf (everything)."""
@@ -95,8 +133,12 @@ def plot_curve(
     marks: dict[str, tuple[float, float]] | None = None,
     title: str = "cost–quality curve",
     cost_label: str = "cost per item (USD)",
+    series: dict[str, list[SweepPoint]] | None = None,
 ) -> Path:
-    """Plot cost (x) against accuracy (y) with matplotlib's Agg backend and save a PNG; `marks` names extra points."""
+    """Plot cost (x) against accuracy (y) with matplotlib's Agg backend and save a PNG.
+
+    `marks` names extra points; `series` adds one more curve per confidence signal (unannotated).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -109,6 +151,9 @@ def plot_curve(
     for p in points:
         label = "t=∞" if math.isinf(p.threshold) else f"t={p.threshold:.2g}"
         ax.annotate(label, (p.cost_per_item, p.accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    for name, pts in (series or {}).items():
+        ax.plot([p.cost_per_item for p in pts], [p.accuracy for p in pts], ".--", alpha=0.8,
+                label=f"escalating on {name} below t")
     styles = {"teacher only": ("s", "tab:red"), "raw student": ("^", "tab:gray")}
     for name, (x, y) in (marks or {}).items():
         marker, color = styles.get(name, ("D", "tab:green"))

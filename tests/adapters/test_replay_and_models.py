@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -73,3 +74,32 @@ def test_bad_uris_are_clear_errors(uri, message):
 def test_a_chat_model_object_is_accepted():
     model = ScriptedChatModel(script=["hi"])
     assert resolve_model(model).model is model
+
+
+def test_replay_fills_the_requested_contract_and_counts_the_recorded_tokens(tmp_path):
+    from skillc.adapters.calls import call_model
+    from skillc.adapters.tokens import count_tokens
+
+    path = tmp_path / "logs.csv"
+    recorded = 'She has 16 - 3 - 4 = 9 "fresh" eggs and sells them at $2: 9 * 2 = $18.'
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows([["prompt", "gpt-4-1106-preview_response"], ['Janet said "sixteen" eggs?', recorded]])
+    handle = resolve_model(f"replay:{path}#gpt-4-1106-preview_response?fill")
+    contract = {"type": "object", "properties": {"reasoning": {"type": "string"}, "expression": {"type": "string"}},
+                "required": ["reasoning", "expression"]}
+    # the question reaches the model JSON-quoted, as skillc's prompts quote inputs
+    call = call_model(handle, [("user", 'Inputs: {"question": "Janet said \\"sixteen\\" eggs?"}')], json_schema=contract)
+    assert json.loads(call.text) == {"reasoning": recorded, "expression": "18"}
+    assert call.output_tokens == count_tokens(recorded) and not call.estimated
+    assert call.cost_usd == pytest.approx(call.input_tokens * 10e-6 + call.output_tokens * 30e-6)
+    plain = call_model(handle, [("user", 'Janet said "sixteen" eggs?')])
+    assert plain.text == recorded
+    verbatim = resolve_model(f"replay:{path}#gpt-4-1106-preview_response")  # without ?fill: as recorded
+    assert call_model(verbatim, [("user", 'Janet said "sixteen" eggs?')], json_schema=contract).text == recorded
+    with pytest.raises(ModelURIError, match="optionally \\?fill"):
+        resolve_model(f"replay:{path}#gpt-4-1106-preview_response?fast")
+
+
+def test_local_uri_options_are_checked():
+    with pytest.raises(ModelURIError, match="only option is \\?logprobs"):
+        resolve_model("local:student?fast")

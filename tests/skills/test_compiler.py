@@ -132,3 +132,32 @@ def test_compact_plan_with_typed_and_untyped_writes_is_expanded(invoice_task):
     assert skill.spec.step("fields").contract["properties"]["quantity"] == {"type": "number"}
     assert skill.spec.step("fields").check.expr == "quantity > 0"
     assert skill.spec.step("total").writes == ["total"]
+
+
+def test_an_invalid_constrained_design_is_asked_again_without_the_grammar(invoice_task):
+    """A grammar can corner a small architect into closing the JSON early; the retry goes without it, and
+    the reply's `// comments` and a step that only copies the input are tidied away."""
+    from skillc.adapters.models import ModelHandle
+
+    cornered = {"entry": "read_text", "steps": [{"id": "read_text", "primitive": "extract", "instruction": "Read.",
+                                                 "reads": ["text"], "writes": {"text": "string"}, "next": "kind"}]}
+    plan = copy.deepcopy(INVOICE_DESIGN)
+    plan["steps"].insert(0, {"id": "read_text", "primitive": "extract", "instruction": "Read.", "reads": ["text"],
+                             "writes": ["text"], "next": "kind"})
+    plan["entry"] = "read_text"
+    commented = json.dumps(plan, indent=1).replace('"next": "kind"', '"next": "kind" // then classify', 1)
+    formats: list[object] = []
+
+    class Recording(ScriptedChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+            formats.append(kwargs.get("response_format"))
+            return super()._generate(messages, stop, run_manager, **kwargs)
+
+    teacher = Recording(script={"design": [json.dumps(cornered), f"```json\n{commented}\n```"]}, model_label="t")
+    skill = compile_skill(invoice_task, teacher=ModelHandle(model=teacher, name="t", structured="json_object"),
+                          trace_samples=False)
+    assert formats[0] is not None and formats[1] is None  # constrained first, then free
+    assert [s.id for s in skill.spec.steps] == ["kind", "fields", "total"] and skill.spec.entry == "kind"
+    assert "dropped step 'read_text': it only copies the input ['text']" in skill.spec.provenance.normalized
+    design_prompts = [p for p in teacher.prompts if p[0].text.startswith("You are the architect")]
+    assert design_prompts[1] == design_prompts[0]  # the same request, not a repair turn

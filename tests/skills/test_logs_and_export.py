@@ -144,3 +144,11 @@ def validate_row(fmt: str, row: dict) -> None:
     else:
         assert set(row) == {"instruction", "input", "output"} and all(isinstance(v, str) and v for v in row.values())
         assert "Step `solve`" in row["instruction"] and row["input"].startswith("Inputs:\n{")
+
+
+def test_fill_contract_writes_the_final_number_into_an_expression_field():
+    contract = {"type": "object", "properties": {"reasoning": {"type": "string"}, "expression": {"type": "string"}},
+                "required": ["reasoning", "expression"]}
+    assert fill_contract(contract, "3 boxes of 4 make 12.\n#### 12") == {
+        "reasoning": "3 boxes of 4 make 12.\n#### 12", "expression": "12"}
+    assert fill_contract(contract, "no number here") is None

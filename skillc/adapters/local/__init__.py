@@ -20,14 +20,22 @@ MAX_TOKENS = {"teacher": 2048, "student": 768, "tiny": 512}
 __all__ = ["MODELS", "LocalModel", "LocalServer", "ensure_weights", "local_model", "stop_all"]
 
 
-def local_model(alias: str) -> ModelHandle:
-    """A `ModelHandle` for `local:<alias>`, starting (or reusing) its server."""
+def local_model(name: str) -> ModelHandle:
+    """A `ModelHandle` for `local:<alias>`, starting (or reusing) its server.
+
+    `local:<alias>?logprobs` runs the model on its own server that returns token logprobs (for the
+    `logprobs` confidence signal); plain `local:<alias>` does not, and is asked for none.
+    """
     from langchain_openai import ChatOpenAI
 
+    alias, _, query = name.partition("?")
+    if query not in ("", "logprobs"):
+        raise ModelURIError(f"local:{name}: the only option is ?logprobs (e.g. local:student?logprobs)")
     model = MODELS.get(alias)
     if model is None:
         raise ModelURIError(f"unknown local model {alias!r}; choose one of: {', '.join('local:' + m for m in MODELS)}")
-    server = shared_server(model)
+    logprobs = query == "logprobs"
+    server = shared_server(model, logprobs=logprobs)
     chat = ChatOpenAI(
         base_url=server.base_url,
         api_key="local",  # type: ignore[arg-type]
@@ -38,4 +46,5 @@ def local_model(alias: str) -> ModelHandle:
         timeout=900,
         stream_usage=True,
     )
-    return ModelHandle(model=chat, name=f"local:{alias}", kind="local", structured="json_object", uri=f"local:{alias}")
+    return ModelHandle(model=chat, name=f"local:{alias}", kind="local", structured="json_object", uri=f"local:{name}",
+                       logprobs=logprobs)

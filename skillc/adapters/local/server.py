@@ -74,6 +74,8 @@ class LocalServer:
         port: a fixed port, or None for a free one.
         threads: CPU threads per model (default: all cores).
         startup_timeout: seconds to wait for health.
+        logprobs: keep the logits of every position (llama.cpp's `logits_all`), which token logprobs need;
+            it costs n_ctx x vocabulary floats of memory (about 2.5 GB for the embedded models).
     """
 
     def __init__(
@@ -84,8 +86,10 @@ class LocalServer:
         port: int | None = None,
         threads: int | None = None,
         startup_timeout: float = 180.0,
+        logprobs: bool = False,
     ) -> None:
         self.models = models
+        self.logprobs = logprobs
         self.host = host
         self.port = port
         self.threads = threads or os.cpu_count() or 2
@@ -114,7 +118,7 @@ class LocalServer:
                     "n_ctx": model.n_ctx,
                     "n_threads": self.threads,
                     "n_threads_batch": self.threads,
-                    "logits_all": False,
+                    "logits_all": self.logprobs,
                     "verbose": False,
                 }
                 for model, path in zip(self.models, paths, strict=True)
@@ -134,7 +138,7 @@ class LocalServer:
             raise ServerStartError(f"port {self.port} on {self.host} is already in use; pick another with --port")
         logs = cache_dir() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        aliases = "-".join(m.alias for m in self.models)
+        aliases = "-".join(m.alias for m in self.models) + ("-logprobs" if self.logprobs else "")
         self.log_path = logs / f"server-{aliases}-{self.port}.log"
         config_path = logs / f"server-{aliases}-{self.port}.json"
         config_path.write_text(json.dumps(self.config(paths), indent=2))
@@ -198,17 +202,18 @@ _POOL: dict[str, LocalServer] = {}
 _LOCK = threading.Lock()
 
 
-def shared_server(model: LocalModel) -> LocalServer:
+def shared_server(model: LocalModel, *, logprobs: bool = False) -> LocalServer:
     """The process-wide server for one model, started on first use and reused after.
 
     One server per model keeps teacher and student both loaded: llama.cpp's multi-model server holds
-    one model at a time and reloads on every switch.
+    one model at a time and reloads on every switch. A server with `logprobs` is a separate one.
     """
+    key = model.alias + ("?logprobs" if logprobs else "")
     with _LOCK:
-        server = _POOL.get(model.alias)
+        server = _POOL.get(key)
         if server is None or not server.running:
-            server = LocalServer([model]).start()
-            _POOL[model.alias] = server
+            server = LocalServer([model], logprobs=logprobs).start()
+            _POOL[key] = server
         return server
 
 

@@ -1,0 +1,69 @@
+"""Read a step's JSON contract out of a free-text answer (recorded logs, replayed teachers).
+
+The answer is used as JSON when it fits the contract. Otherwise free-text fields (`reasoning`, ...) take
+the whole text, number fields the final number, label fields the last label mentioned, and expression
+fields (`expression`, `formula`, ...) the final number written as an expression.
+
+Example:
+    >>> contract = {"type": "object", "properties": {"reasoning": {"type": "string"},
+    ...             "expression": {"type": "string"}}, "required": ["reasoning", "expression"]}
+    >>> fill_contract(contract, "4 boxes of 6 is 4 * 6 = 24.")
+    {'reasoning': '4 boxes of 6 is 4 * 6 = 24.', 'expression': '24'}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from skillc.adapters.json_output import parse_json_object
+from skillc.errors import MalformedOutputError
+from skillc.graphs.checks import contract_errors
+
+TEXT_FIELDS = ("reasoning", "explanation", "rationale", "steps", "work", "working", "thoughts", "solution", "analysis")
+EXPRESSION_FIELDS = ("expression", "formula", "equation", "calculation", "arithmetic")
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def final_number(text: str) -> int | float | None:
+    """The last number stated in `text` (after `####` when present), as int when integral.
+
+    >>> final_number("so she makes 9 * $2 = $18 every day.")
+    18
+    >>> final_number("#### 1,250.5") , final_number("no digits")
+    (1250.5, None)
+    """
+    tail = text.rsplit("####", 1)[-1] if "####" in text else text
+    found = NUMBER.findall(tail) or NUMBER.findall(text)
+    if not found:
+        return None
+    value = float(found[-1].replace(",", ""))
+    return int(value) if value.is_integer() else value
+
+
+def fill_contract(contract: dict[str, Any], response: str) -> dict[str, Any] | None:
+    """The step's output read from a free-text response, or None when it cannot be filled."""
+    try:
+        parsed = parse_json_object(response)
+        if not contract_errors(parsed, contract):
+            return parsed
+    except MalformedOutputError:
+        pass
+    props: dict[str, Any] = contract.get("properties", {})
+    strings = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "string" and "enum" not in v]
+    prose = [k for k in strings if k.lower() not in EXPRESSION_FIELDS]
+    out: dict[str, Any] = {}
+    for name, prop in props.items():
+        prop = prop if isinstance(prop, dict) else {}
+        if "enum" in prop:
+            mentioned = [(response.lower().rfind(str(e).lower()), e) for e in prop["enum"]]
+            found = max((m for m in mentioned if m[0] >= 0), default=None, key=lambda m: m[0])
+            if found is not None:
+                out[name] = found[1]
+        elif prop.get("type") in ("number", "integer") or (name in strings and name.lower() in EXPRESSION_FIELDS):
+            number = final_number(response)
+            if number is not None:
+                out[name] = number if prop.get("type") in ("number", "integer") else str(number)
+        elif name in prose and (name.lower() in TEXT_FIELDS or len(prose) == 1):
+            out[name] = response.strip()
+    return out if out and not contract_errors(out, contract) else None

@@ -1,0 +1,344 @@
+"""`skillc bench gsm8k`: a math skill on a local student, against the recorded GPT-4 teacher.
+
+1. Compile: the architect (`local:teacher` by default) designs the graph from `gsm8k_task.yaml`; the bank is
+   GPT-4's recorded answers to rows 0-499 of `teacher_logs.csv` (kept when GPT-4 was right) plus the GSM8K
+   train split (its `<<a*b=c>>` annotations give each worked answer its final expression), through the
+   quality filter with `contaminated_prompts.jsonl` as the blocklist. Cached in `OUT/gsm8k-math`.
+2. Calibrate: the skill runs on `calibrate` held-out train problems (never in the bank, picked with `seed`)
+   on the student, measuring the confidence signals; each signal gets the lowest threshold at which at
+   most `max_wrong_pass` of the wrong answers pass, and the cheapest of them becomes the gate.
+3. Evaluate rows `start`..`start+limit` of the test rows: GPT-4 only (the recorded answer, `replay:`), the
+   raw student (zero-shot, same output contract) and the skill on the student without escalation, which
+   records every signal. The escalated figures come from that recorded run with no new calls: an item
+   below the calibrated threshold (or whose run failed) takes GPT-4's recorded answer and cost, which is
+   what whole-task escalation to the deterministic `replay:` teacher returns. The same records give one
+   cost–quality curve per signal.
+
+Costs are API costs at GPT-4-1106 list prices (10 / 30 USD per 1M tokens, tiktoken counts of the prompt
+and of the recorded answer); the local student's time is reported apart. Results are cached per item in
+`OUT/<student>/`, so a killed run resumes.
+
+Example:
+    >>> strip_annotations("48/2 = <<48/2=24>>24 clips.\\n#### 24")
+    ('48/2 = 24 clips.\\nThe answer is 24.', ['48/2'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from skillc.adapters.free_text import EXPRESSION_FIELDS, fill_contract, final_number
+from skillc.adapters.pricing import PriceTable
+from skillc.errors import InvalidInputError, UnsafeExpressionError
+from skillc.graphs.checks import numbers_match
+from skillc.graphs.safe_eval import safe_eval
+from skillc.skills.bank import new_record
+from skillc.skills.calibrate import calibrate_skill
+from skillc.skills.compiler import compile_skill
+from skillc.skills.eval_report import sweep_items
+from skillc.skills.evaluate import EvalCache, model_label, run_conditions, score_run
+from skillc.skills.logs import LogColumns, log_step, read_logs
+from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
+from skillc.skills.skill import Skill
+from skillc.skills.sweep import SweepPoint, measured_signals, plot_curve, signal_confidence, sweep
+from skillc.skills.task import Sample, Task
+
+TASK_FILE = Path(__file__).with_name("gsm8k_task.yaml")
+TEACHER = "gpt-4-1106-preview"
+COLUMNS = LogColumns(prompt="prompt", response=f"{TEACHER}_response", label=TEACHER)
+BANK_ROWS = 500  # test rows 0-499 feed the bank (never past --start)
+HELDOUT = 100  # train rows kept out of the bank for calibration
+FILES = ("teacher_logs.csv", "test.jsonl", "train.jsonl", "contaminated_prompts.jsonl")
+ROUTELLM = "RouteLLM (Ong et al., 2024), GSM8K: 95% of GPT-4's quality at 35% lower cost, Mixtral-8x7B as the weak model"
+_ANNOTATION = re.compile(r"<<([^=<>]*)=([^<>]*)>>")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one benchmark run does (see the module docstring)."""
+
+    student: Any = "local:student"  # a model URI, or a chat model from Python
+    teacher: Any = "local:teacher"
+    start: int = 500
+    limit: int = 20
+    seed: int = 0
+    signals: tuple[str, ...] = ("check", "logprobs", "consistency")
+    samples: int = 3
+    calibrate: int = 20
+    max_wrong_pass: float = 0.1
+
+
+def check_settings(settings: Settings) -> Settings:
+    """Refuse settings that cannot run, with the reason."""
+    if settings.calibrate < 1 or settings.calibrate > HELDOUT:
+        raise InvalidInputError(f"--calibrate takes 1 to {HELDOUT} held-out problems")
+    if settings.limit < 1 or settings.start < 0:
+        raise InvalidInputError("--limit must be at least 1 and --start at least 0")
+    unknown = set(settings.signals) - {"check", "consistency", "logprobs", "verify"}
+    if unknown or not settings.signals:
+        raise InvalidInputError(f"--signals takes check, consistency, logprobs, verify (got {', '.join(settings.signals)})")
+    return settings
+
+
+def check_data(data: Path) -> Path:
+    """The data folder, after checking it has the four GSM8K files."""
+    data = Path(data)
+    missing = [f for f in FILES if not (data / f).is_file()]
+    if missing:
+        raise InvalidInputError(f"{data} is not the GSM8K data folder: missing {', '.join(missing)}")
+    return data
+
+
+def strip_annotations(answer: str) -> tuple[str, list[str]]:
+    """A GSM8K train answer without its calculator annotations, ending in a sentence; and the annotated expressions."""
+    expressions = [m.group(1).strip() for m in _ANNOTATION.finditer(answer)]
+    text = _ANNOTATION.sub("", answer)
+    body, _, final = text.rpartition("####")
+    text = f"{body.rstrip()}\nThe answer is {final.strip()}." if _ else text
+    return text, expressions
+
+
+def final_expression(expressions: list[str], answer: float) -> str:
+    """The last annotated expression when it gives the final answer, else the answer itself."""
+    if expressions:
+        try:
+            if numbers_match(safe_eval(expressions[-1].replace(",", "")), answer, 1e-6):
+                return expressions[-1]
+        except (UnsafeExpressionError, ZeroDivisionError, OverflowError, TypeError, ValueError, RecursionError):
+            pass
+    return str(int(answer) if float(answer).is_integer() else answer)
+
+
+def train_records(skill: Skill, rows: list[dict[str, str]], skip: set[int]) -> list[dict[str, Any]]:
+    """Bank records (source `human`) from GSM8K train rows, for the step that logs fill."""
+    step = log_step(skill.spec)
+    field_name = step.reads[0]
+    expression_fields = [w for w in step.writes if w.lower() in EXPRESSION_FIELDS]
+    out = []
+    for i, row in enumerate(rows):
+        if i in skip:
+            continue
+        text, expressions = strip_annotations(row["answer"])
+        answer = final_number(row["answer"])
+        output = fill_contract(step.contract, text)
+        if output is None or answer is None:
+            continue
+        for name in expression_fields:
+            output[name] = final_expression(expressions, answer)
+        out.append(new_record(step.id, {field_name: row["question"]}, output, reasoning=text, source="human",
+                              model="gsm8k-train", row=i))
+    return out
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def build_skill(data: Path, settings: Settings, out: Path, console: Console) -> tuple[Skill, dict[str, Any]]:
+    """Compile the math skill (the teacher designs, GPT-4 logs + train split fill the bank), or load it from `out`."""
+    task = Task.from_file(TASK_FILE)
+    folder = out / task.name  # a saved skill is named after its folder
+    info_path = out / "skill-info.json"
+    if (folder / "skill.json").exists() and info_path.exists():
+        return Skill.load(folder), json.loads(info_path.read_text(encoding="utf-8"))
+    blocklist = blocklist_from_jsonl(data / "contaminated_prompts.jsonl")
+    logs = read_logs(data / "teacher_logs.csv", COLUMNS, slice(0, min(BANK_ROWS, settings.start)))
+    started = time.perf_counter()
+    console.print(f"compiling {task.name}: {model_label(settings.teacher)} designs the graph; the bank comes from GPT-4's logs "
+                  f"(rows 0-499) and the train split")
+    skill = compile_skill(task, teacher=settings.teacher, logs=logs, log_columns=COLUMNS,
+                          quality=QualityFilter(blocklist=blocklist), repair_temperature=0.7)
+    train = _jsonl(data / "train.jsonl")
+    held = heldout_rows(train, settings)
+    records = train_records(skill, train, set(held))
+    added = skill.bank.add(records)
+    skill.examples = skill.bank.records
+    skill.save(folder)
+    info = {"teacher": model_label(settings.teacher), "design_seconds": round(time.perf_counter() - started, 1),
+            "steps": [f"{s.id} ({s.primitive})" for s in skill.spec.steps],
+            "bank": {"logs": skill.spec.provenance.traces if skill.spec.provenance else {},
+                     "train": {"rows": len(train), "held_out": len(held), "kept": added.kept, "dropped": dict(added.dropped)},
+                     "records": len(skill.bank.records)},
+            "heldout_rows": held}
+    info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return Skill.load(folder), info
+
+
+def heldout_rows(train: list[dict[str, Any]], settings: Settings) -> list[int]:
+    """The train rows kept out of the bank for calibration: a fixed draw of `HELDOUT` rows (fewer for a tiny
+    train file), in draw order, so the bank does not depend on `--calibrate`."""
+    return random.Random(settings.seed).sample(range(len(train)), k=min(HELDOUT, len(train) // 2))
+
+
+def test_samples(data: Path, start: int, limit: int) -> list[Sample]:
+    """The evaluation rows: the logs' prompt as the question, the reference number from test.jsonl."""
+    logs = read_logs(data / "teacher_logs.csv", COLUMNS)
+    answers = _jsonl(data / "test.jsonl")
+    rows = range(start, min(start + limit, len(logs)))
+    if not rows:
+        raise InvalidInputError(f"no test rows from {start} (the logs have {len(logs)})")
+    return [Sample.model_validate({"input": {"question": logs[i]["prompt"]},
+                                   "expected": {"answer": final_number(answers[i]["answer"])}, "id": f"test-{i}"})
+            for i in rows]
+
+
+def calibration_samples(data: Path, rows: list[int], n: int) -> list[Sample]:
+    train = _jsonl(data / "train.jsonl")
+    return [Sample.model_validate({"input": {"question": train[i]["question"]},
+                                   "expected": {"answer": final_number(train[i]["answer"])}, "id": f"train-{i}"})
+            for i in rows[:n]]
+
+
+def student_uri(settings: Settings) -> Any:
+    """The student, on a logprobs server when a local student must give token logprobs."""
+    if not isinstance(settings.student, str):
+        return settings.student
+    if "logprobs" in settings.signals and settings.student.startswith("local:") and "?" not in settings.student:
+        return settings.student + "?logprobs"
+    return settings.student
+
+
+def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console: Console | None = None) -> dict[str, Any]:
+    """Compile (or load), calibrate and evaluate; write `gsm8k.json` and `gsm8k.png` under `out/<student>/`."""
+    console = console or Console(stderr=True)
+    data, out = check_data(Path(data)), Path(out)
+    check_settings(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    skill, info = build_skill(data, settings, out, console)
+    student = student_uri(settings)
+    slug = re.sub(r"[^a-z0-9]+", "-", model_label(settings.student).lower()).strip("-")
+    where = out / slug
+    key = hashlib.sha256(json.dumps([skill.spec.model_dump(mode="json"), model_label(student), list(settings.signals),
+                                     settings.samples, settings.seed], sort_keys=True).encode()).hexdigest()[:12]
+    measured = [s for s in settings.signals if s != "check"]
+    policy = skill.spec.escalation.model_copy(update={"signals": measured, "samples": settings.samples, "thresholds": {}})
+    probe = Skill(skill.spec.model_copy(update={"escalation": policy}), None, None, skill.path, skill.license)
+
+    started = time.perf_counter()
+    held = calibration_samples(data, info["heldout_rows"], settings.calibrate)
+    console.print(f"calibrating on {len(held)} held-out train problems ({student}; signals {', '.join(settings.signals)})")
+    calibrated, found = calibrate_skill(probe, held, student=student, signals=list(settings.signals),
+                                        max_wrong_pass=settings.max_wrong_pass, cache=EvalCache(where / f"calibration-{key}.jsonl"),
+                                        console=console)
+    calibration_seconds = time.perf_counter() - started
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "skill.json").write_text(calibrated.spec.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+    items = test_samples(data, settings.start, settings.limit)
+    teacher = f"replay:{data / 'teacher_logs.csv'}#{COLUMNS.response}?fill"
+    cache = EvalCache(where / f"eval-{key}.jsonl")
+    console.print(f"evaluating rows {settings.start}-{settings.start + len(items) - 1}: GPT-4 (recorded), raw student, skill")
+    run = run_conditions(probe, items, student=student, teacher=teacher, cache=cache, console=console,
+                         conditions=["teacher_only", "raw_student", "skill"])
+    scores, _ = score_run(run, metric="numeric", task=skill.spec.task, output_schema=skill.spec.output_schema,
+                          tolerance=1e-4)
+    labels = read_logs(data / "teacher_logs.csv", COLUMNS)[settings.start:settings.start + len(items)]
+    recorded = sum(r[TEACHER].strip().lower() == "true" for r in labels) / len(labels)
+    report = make_report(run, scores, calibrated, found, settings, info, student, recorded)
+    report["calibration_seconds"] = round(calibration_seconds, 1)
+    (where / "gsm8k.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    plot(report, where / "gsm8k.png")
+    report["files"] = {"json": str(where / "gsm8k.json"), "png": str(where / "gsm8k.png")}
+    return report
+
+
+def make_report(run: Any, scores: dict[tuple[str, str], Any], calibrated: Skill, found: list[Any], settings: Settings,
+                info: dict[str, Any], student: str, recorded_accuracy: float | None = None) -> dict[str, Any]:
+    """The benchmark's figures from the recorded run (`recorded_accuracy`: the logs' own True/False column)."""
+    prices = PriceTable()  # a local student has no price: the cost is the API cost, student time is reported apart
+    plan = {"teacher": {"priced_as": TEACHER}, "student": {"priced_as": None}}
+    n = len(run.ids)
+
+    def acc(condition: str) -> float:
+        return sum(scores[(condition, i)].value for i in run.ids) / n
+
+    def seconds(condition: str) -> float:
+        return statistics.median(run.records[(condition, i)].seconds for i in run.ids)
+
+    gpt4 = [run.records[("teacher_only", i)] for i in run.ids]
+    gpt4_cost = sum(prices.cost(TEACHER, *r.tokens.get("teacher", [0, 0])) for r in gpt4) / n
+    gate = calibrated.spec.escalation
+    chosen = (gate.calibration or {}).get("chosen", "check")
+    threshold = gate.thresholds.get(chosen, 0.0) if chosen != "check" else next(c.threshold for c in found if c.signal == "check")
+    conf = signal_confidence(chosen)
+    results = {i: run.records[("skill", i)].run_result() for i in run.ids}
+    escalated = {i: conf(results[i]) < threshold for i in run.ids}
+    with_escalation = sum(scores[("teacher_only" if escalated[i] else "skill", i)].value for i in run.ids) / n
+    escalated_cost = sum(prices.cost(TEACHER, *run.records[("teacher_only", i)].tokens.get("teacher", [0, 0]))
+                         for i in run.ids if escalated[i]) / n
+    signals = measured_signals(list(results.values()))
+    curves = {s: [p.as_dict() for p in sweep(sweep_items(run, scores, plan, prices, signal_confidence(s)))]
+              for s in signals}
+    gpt4_acc = acc("teacher_only")
+    retention = (with_escalation / gpt4_acc * 100) if gpt4_acc else None
+    share = sum(escalated.values()) / n
+    return {
+        "settings": {**settings.__dict__, "student": model_label(settings.student), "teacher": model_label(settings.teacher),
+                     "signals": list(settings.signals), "student_uri": model_label(student)},
+        "skill": info,
+        "rows": f"{settings.start}-{settings.start + n - 1}",
+        "items": n,
+        "gpt4_accuracy": gpt4_acc,
+        "gpt4_recorded_accuracy": recorded_accuracy,
+        "raw_student_accuracy": acc("raw_student"),
+        "skill_accuracy": acc("skill"),
+        "skill_escalation_accuracy": with_escalation,
+        "retention_percent": retention,
+        "escalation_share": share,
+        "gate": {"signal": chosen, "threshold": threshold, "calibration": gate.calibration},
+        "gpt4_cost_per_item_usd": gpt4_cost,
+        "skill_cost_per_item_usd": escalated_cost,
+        "cost_ratio": (escalated_cost / gpt4_cost) if gpt4_cost else None,
+        "student_seconds_per_item": {"raw_student": seconds("raw_student"), "skill": seconds("skill")},
+        "student_calls_per_item": statistics.mean(sum(1 for r in results[i].trace if r.role == "student") for i in run.ids),
+        "goal_met": bool(retention is not None and retention >= 97 and share <= 0.30),
+        "curves": curves,
+        "routellm": ROUTELLM,
+    }
+
+
+def plot(report: dict[str, Any], path: Path) -> Path:
+    """One cost–quality curve per signal, with GPT-4 only, the raw student and the calibrated gate marked."""
+    series = {s: [SweepPoint.from_dict(p) for p in pts] for s, pts in report["curves"].items()}
+    first, *rest = series
+    marks = {"teacher only": (report["gpt4_cost_per_item_usd"], report["gpt4_accuracy"]),
+             "raw student": (0.0, report["raw_student_accuracy"]),
+             f"skill + escalation ({report['gate']['signal']}, calibrated)": (report["skill_cost_per_item_usd"],
+                                                                              report["skill_escalation_accuracy"])}
+    return plot_curve(series[first], path, marks=marks, series={s: series[s] for s in rest},
+                      title=f"GSM8K rows {report['rows']}: {report['settings']['student']} + recorded GPT-4",
+                      cost_label="GPT-4-1106 API cost per item (USD); local student time not included")
+
+
+def print_report(console: Console, report: dict[str, Any]) -> None:
+    """The table in the terminal, then the gate and where the files are."""
+    table = Table("condition", "accuracy", "% of GPT-4", "items touching GPT-4", "GPT-4 $/item", "student s/item (median)",
+                  title=f"GSM8K rows {report['rows']} · student {report['settings']['student']}")
+    g = report["gpt4_accuracy"] or 1.0
+    s = report["student_seconds_per_item"]
+    table.add_row("GPT-4 only (recorded)", f"{report['gpt4_accuracy']:.1%}", "100%", "100%",
+                  f"{report['gpt4_cost_per_item_usd']:.5f}", "-")
+    table.add_row("raw student", f"{report['raw_student_accuracy']:.1%}", f"{report['raw_student_accuracy'] / g:.0%}",
+                  "0%", "0", f"{s['raw_student']:.1f}")
+    table.add_row("skill, no escalation", f"{report['skill_accuracy']:.1%}", f"{report['skill_accuracy'] / g:.0%}",
+                  "0%", "0", f"{s['skill']:.1f}")
+    table.add_row("skill + escalation", f"{report['skill_escalation_accuracy']:.1%}",
+                  f"{report['skill_escalation_accuracy'] / g:.0%}", f"{report['escalation_share']:.0%}",
+                  f"{report['skill_cost_per_item_usd']:.5f}", f"{s['skill']:.1f}")
+    console.print(table)
+    gate = report["gate"]
+    console.print(f"gate: {gate['signal']} < {gate['threshold']:.3g} escalates (calibrated on "
+                  f"{(gate['calibration'] or {}).get('items', 0)} held-out problems, ≤{report['settings']['max_wrong_pass']:.0%} "
+                  "of wrong answers passing)")
+    console.print(f"goal (≥97% of GPT-4, ≤30% touching GPT-4): {'met' if report['goal_met'] else 'not met'} · {ROUTELLM}")

@@ -1,0 +1,143 @@
+"""Confidence signals for a student step's answer: self-consistency, token logprobs and a verify call.
+
+Each signal maps one step's answer to [0, 1]. A step records the signals its skill asks for
+(`escalation.signals`) in its trace record; when escalation is on and a signal falls below its calibrated
+threshold (`escalation.thresholds`), the step fails with kind `low_confidence` and escalates. The fourth
+signal, a schema or check failure, needs no extra work: it is the failure itself (see
+`skillc.skills.sweep.trace_confidence`).
+
+- `consistency`: the share of `samples` extra answers, sampled at `temperature`, that agree with the
+  answer on its answer fields (numbers within a tolerance; arithmetic expressions by value).
+- `logprobs`: the probability the model gave the answer fields' value tokens (the product of their token
+  probabilities), from the backend's token logprobs (OpenAI, llama.cpp with `local:NAME?logprobs`).
+- `verify`: 1 if the student, asked to check the answer, says it is correct, else 0.
+
+Example:
+    >>> answer_fields({"reasoning": {"type": "string"}, "answer": {"type": "number"}}, ["reasoning", "answer"])
+    ['answer']
+    >>> consistency({"answer": 18}, [{"answer": 18.0}, {"answer": 20}, None], ["answer"])
+    0.3333333333333333
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from skillc.adapters.free_text import TEXT_FIELDS
+from skillc.errors import UnsafeExpressionError
+from skillc.graphs.checks import contract_errors, numbers_match
+from skillc.graphs.prompts import VERIFY_CONTRACT
+from skillc.graphs.safe_eval import safe_eval
+
+SIGNALS = ("check", "consistency", "logprobs", "verify")
+STEP_SIGNALS = ("consistency", "logprobs", "verify")  # measured per step; `check` is read from the trace
+_KEY = r'"{name}"\s*:\s*'
+_VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d[\d.eE+\-]*|true|false|null')
+
+
+def answer_fields(contract: dict[str, Any], writes: list[str]) -> list[str]:
+    """The fields that carry the answer: numbers, booleans and labels first; else every non-reasoning field."""
+    props = contract.get("properties", {}) if isinstance(contract, dict) else {}
+    typed = [w for w in writes if isinstance(props.get(w), dict)
+             and (props[w].get("type") in ("number", "integer", "boolean") or "enum" in props[w])]
+    if typed:
+        return typed
+    rest = [w for w in writes if w.lower() not in TEXT_FIELDS]
+    return rest or list(writes)
+
+
+def same_answer(a: Any, b: Any, tolerance: float = 1e-6) -> bool:
+    """Numbers within `tolerance`; strings by normalized text or, when both are arithmetic, by value.
+
+    >>> same_answer("24 + 48", "48+24"), same_answer("Yes", " yes"), same_answer(3, "3.0")
+    (True, True, True)
+    """
+    if numbers_match(a, b, tolerance):
+        return True
+    if isinstance(a, str) and isinstance(b, str):
+        if " ".join(a.lower().split()) == " ".join(b.lower().split()):
+            return True
+        x, y = _arithmetic(a), _arithmetic(b)
+        return x is not None and y is not None and numbers_match(x, y, tolerance)
+    if isinstance(a, str) != isinstance(b, str):  # "3 * 4" against 12
+        x = _arithmetic(a) if isinstance(a, str) else a
+        y = _arithmetic(b) if isinstance(b, str) else b
+        return numbers_match(x, y, tolerance)
+    return bool(a == b)
+
+
+def _arithmetic(text: str) -> float | None:
+    try:
+        value = safe_eval(text.replace(",", "").replace("$", ""), {})
+    except (UnsafeExpressionError, RecursionError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def consistency(answer: dict[str, Any], samples: list[dict[str, Any] | None], fields: list[str]) -> float:
+    """Share of `samples` that agree with `answer` on every field in `fields` (an unusable sample disagrees)."""
+    if not samples:
+        return 1.0
+    agree = sum(s is not None and all(same_answer(answer.get(f), s.get(f)) for f in fields) for s in samples)
+    return agree / len(samples)
+
+
+def logprob_confidence(text: str, tokens: list[str] | None, logprobs: list[float], fields: list[str]) -> float | None:
+    """exp(sum of the logprobs of the tokens that spell the `fields`' values in `text`).
+
+    The value of each field is its last `"field": value` in the reply. When the tokens do not spell the
+    reply or no field is found, it is the geometric mean probability of the whole reply instead.
+
+    >>> logprob_confidence('{"a": 12}', ['{"', 'a', '":', ' ', '12', '}'], [0.0, 0.0, 0.0, 0.0, math.log(0.5), 0.0], ["a"])
+    0.5
+    """
+    if not logprobs:
+        return None
+    spans = _value_spans(text, fields) if tokens and "".join(tokens) == text else []
+    if not spans:
+        return math.exp(sum(logprobs) / len(logprobs))
+    total, start = 0.0, 0
+    for token, lp in zip(tokens or [], logprobs, strict=False):
+        end = start + len(token)
+        if any(start < s_end and end > s_start for s_start, s_end in spans):
+            total += lp
+        start = end
+    return math.exp(total)
+
+
+def _value_spans(text: str, fields: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    for name in fields:
+        keys = list(re.finditer(_KEY.format(name=re.escape(name)), text))
+        if not keys:
+            continue
+        match = _VALUE.match(text, keys[-1].end())
+        if match:
+            spans.append((match.start(), match.end()))
+    return spans
+
+
+def verify_confidence(reply: str) -> float | None:
+    """1.0 when a verifier's reply says the answer is correct, 0.0 when it says not, None when unusable."""
+    from skillc.adapters.json_output import parse_json_object
+    from skillc.errors import MalformedOutputError
+
+    try:
+        verdict = parse_json_object(reply)
+    except MalformedOutputError:
+        return None
+    if contract_errors(verdict, VERIFY_CONTRACT):
+        return None
+    return 1.0 if verdict["ok"] else 0.0
+
+
+def below(confidence: dict[str, float], thresholds: dict[str, float]) -> list[str]:
+    """The signals under their thresholds, as readable reasons.
+
+    >>> below({"consistency": 0.5, "logprobs": 0.9}, {"consistency": 0.67, "logprobs": 0.5})
+    ['consistency 0.5 < 0.67']
+    """
+    return [f"{name} {confidence[name]:.3g} < {t:.3g}" for name, t in thresholds.items()
+            if name in confidence and confidence[name] < t]
