@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 import statistics
@@ -296,7 +297,8 @@ def make_report(run: Any, scores: dict[tuple[str, str], Any], calibrated: Skill,
         "skill_escalation_accuracy": with_escalation,
         "retention_percent": retention,
         "escalation_share": share,
-        "gate": {"signal": chosen, "threshold": threshold, "calibration": gate.calibration},
+        "gate": {"signal": chosen, "threshold": None if math.isinf(threshold) else threshold,  # None: escalate all
+                 "calibration": gate.calibration},
         "gpt4_cost_per_item_usd": gpt4_cost,
         "skill_cost_per_item_usd": escalated_cost,
         "cost_ratio": (escalated_cost / gpt4_cost) if gpt4_cost else None,
@@ -317,6 +319,7 @@ def plot(report: dict[str, Any], path: Path) -> Path:
              f"skill + escalation ({report['gate']['signal']}, calibrated)": (report["skill_cost_per_item_usd"],
                                                                               report["skill_escalation_accuracy"])}
     return plot_curve(series[first], path, marks=marks, series={s: series[s] for s in rest},
+                      label=f"escalating on {first} below t (annotated)",
                       title=f"GSM8K rows {report['rows']}: {report['settings']['student']} + recorded GPT-4",
                       cost_label="GPT-4-1106 API cost per item (USD); local student time not included")
 
@@ -338,7 +341,8 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
                   f"{report['skill_cost_per_item_usd']:.5f}", f"{s['skill']:.1f}")
     console.print(table)
     gate = report["gate"]
-    console.print(f"gate: {gate['signal']} < {gate['threshold']:.3g} escalates (calibrated on "
+    threshold = "∞" if gate["threshold"] is None else f"{gate['threshold']:.3g}"
+    console.print(f"gate: {gate['signal']} < {threshold} escalates (calibrated on "
                   f"{(gate['calibration'] or {}).get('items', 0)} held-out problems, ≤{report['settings']['max_wrong_pass']:.0%} "
                   "of wrong answers passing)")
     console.print(f"goal (≥97% of GPT-4, ≤30% touching GPT-4): {'met' if report['goal_met'] else 'not met'} · {ROUTELLM}")

@@ -134,6 +134,7 @@ def plot_curve(
     title: str = "cost–quality curve",
     cost_label: str = "cost per item (USD)",
     series: dict[str, list[SweepPoint]] | None = None,
+    label: str = "skill, escalating items below threshold t",
 ) -> Path:
     """Plot cost (x) against accuracy (y) with matplotlib's Agg backend and save a PNG.
 
@@ -147,7 +148,7 @@ def plot_curve(
     fig = Figure(figsize=(6.4, 4.4), dpi=110)
     ax = fig.add_subplot()
     xs, ys = [p.cost_per_item for p in points], [p.accuracy for p in points]
-    ax.plot(xs, ys, "o-", color="tab:blue", label="skill, escalating items below threshold t")
+    ax.plot(xs, ys, "o-", color="tab:blue", label=label)
     for p in points:
         label = "t=∞" if math.isinf(p.threshold) else f"t={p.threshold:.2g}"
         ax.annotate(label, (p.cost_per_item, p.accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7)
