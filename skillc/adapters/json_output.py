@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from skillc.errors import MalformedOutputError
@@ -27,7 +28,8 @@ def parse_json_object(text: str, *, prefer: str = "first") -> dict[str, Any]:
     if prefer == "last":
         fenced, objects = fenced[::-1], objects[::-1]
     whole = [text.strip(), *fenced]
-    candidates = [*whole, *_uncommented(whole), *objects, *_uncommented(objects)]
+    # lazily: the comment-stripping passes run only when every plain candidate failed
+    candidates = chain(whole, _uncommented(whole), objects, _uncommented(objects))
     for candidate in candidates:
         try:
             value = json.loads(candidate)
@@ -39,8 +41,8 @@ def parse_json_object(text: str, *, prefer: str = "first") -> dict[str, Any]:
     raise MalformedOutputError(f"the reply holds no JSON object: {snippet!r}")
 
 
-def _uncommented(texts: list[str]) -> list[str]:
-    return [c for c in (_without_comments(t) for t in texts) if c is not None]
+def _uncommented(texts: list[str]) -> Iterator[str]:
+    return (c for c in map(_without_comments, texts) if c is not None)
 
 
 def _without_comments(text: str) -> str | None:

@@ -17,7 +17,6 @@ import shutil
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-
 from typing import Any
 
 import tiktoken

@@ -43,16 +43,24 @@ from skillc.adapters.free_text import EXPRESSION_FIELDS, fill_contract, final_nu
 from skillc.adapters.pricing import PriceTable
 from skillc.errors import InvalidInputError, UnsafeExpressionError
 from skillc.graphs.checks import numbers_match
+from skillc.graphs.confidence import SIGNALS
 from skillc.graphs.safe_eval import safe_eval
 from skillc.skills.bank import new_record
 from skillc.skills.calibrate import calibrate_skill
 from skillc.skills.compiler import compile_skill
 from skillc.skills.eval_report import sweep_items
 from skillc.skills.evaluate import EvalCache, model_label, run_conditions, score_run
+from skillc.skills.files import json_lines
 from skillc.skills.logs import LogColumns, log_step, read_logs
 from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
-from skillc.skills.sweep import SweepPoint, measured_signals, plot_curve, signal_confidence, sweep
+from skillc.skills.sweep import (
+    SweepPoint,
+    measured_signals,
+    plot_curve,
+    signal_confidence,
+    sweep,
+)
 from skillc.skills.task import Sample, Task
 
 TASK_FILE = Path(__file__).with_name("gsm8k_task.yaml")
@@ -86,7 +94,7 @@ def check_settings(settings: Settings) -> Settings:
         raise InvalidInputError(f"--calibrate takes 1 to {HELDOUT} held-out problems")
     if settings.limit < 1 or settings.start < 0:
         raise InvalidInputError("--limit must be at least 1 and --start at least 0")
-    unknown = set(settings.signals) - {"check", "consistency", "logprobs", "verify"}
+    unknown = set(settings.signals) - set(SIGNALS)
     if unknown or not settings.signals:
         raise InvalidInputError(f"--signals takes check, consistency, logprobs, verify (got {', '.join(settings.signals)})")
     return settings
@@ -143,7 +151,7 @@ def train_records(skill: Skill, rows: list[dict[str, str]], skip: set[int]) -> l
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return list(json_lines(path.read_text(encoding="utf-8").splitlines(), path, InvalidInputError))
 
 
 def build_skill(data: Path, settings: Settings, out: Path, console: Console) -> tuple[Skill, dict[str, Any]]:
@@ -182,7 +190,7 @@ def heldout_rows(train: list[dict[str, Any]], settings: Settings) -> list[int]:
     return random.Random(settings.seed).sample(range(len(train)), k=min(HELDOUT, len(train) // 2))
 
 
-def test_samples(data: Path, start: int, limit: int) -> list[Sample]:
+def eval_samples(data: Path, start: int, limit: int) -> list[Sample]:
     """The evaluation rows: the logs' prompt as the question, the reference number from test.jsonl."""
     logs = read_logs(data / "teacher_logs.csv", COLUMNS)
     answers = _jsonl(data / "test.jsonl")
@@ -236,7 +244,7 @@ def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console
     where.mkdir(parents=True, exist_ok=True)
     (where / "skill.json").write_text(calibrated.spec.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
-    items = test_samples(data, settings.start, settings.limit)
+    items = eval_samples(data, settings.start, settings.limit)
     teacher = f"replay:{data / 'teacher_logs.csv'}#{COLUMNS.response}?fill"
     cache = EvalCache(where / f"eval-{key}.jsonl")
     console.print(f"evaluating rows {settings.start}-{settings.start + len(items) - 1}: GPT-4 (recorded), raw student, skill")

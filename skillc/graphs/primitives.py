@@ -37,7 +37,13 @@ from skillc.errors import (
     UnsafeExpressionError,
 )
 from skillc.graphs.checks import contract_errors, run_check
-from skillc.graphs.confidence import answer_fields, below, consistency, logprob_confidence, verify_confidence
+from skillc.graphs.confidence import (
+    answer_fields,
+    below,
+    consistency,
+    logprob_confidence,
+    verify_confidence,
+)
 from skillc.graphs.demos import demo_messages
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
 from skillc.graphs.prompts import (

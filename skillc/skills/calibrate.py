@@ -22,12 +22,12 @@ from typing import Any
 from rich.console import Console
 
 from skillc.errors import InvalidInputError
+from skillc.graphs.confidence import SIGNALS
 from skillc.skills.evaluate import EvalCache, run_conditions, score_run
 from skillc.skills.metrics import TOLERANCE, MetricName
 from skillc.skills.skill import Skill
 from skillc.skills.sweep import signal_confidence
 from skillc.skills.task import Sample
-
 
 ALWAYS = 1.01  # a threshold above every signal value in [0, 1]: escalate every item
 
@@ -88,7 +88,7 @@ def calibrate_skill(
     `signals` may name `check` (failed attempts and checks, free), `consistency`, `logprobs` and `verify`.
     The returned skill is a copy; save it to keep the thresholds.
     """
-    unknown = sorted(set(signals) - {"check", "consistency", "logprobs", "verify"})
+    unknown = sorted(set(signals) - set(SIGNALS))
     if unknown:
         raise InvalidInputError(f"unknown confidence signal(s) {unknown}; use check, consistency, logprobs, verify")
     measured = [s for s in signals if s != "check"]

@@ -19,7 +19,14 @@ from skillc.skills.evaluate import ASSUMED_API, CONDITIONS, EvalRun, ItemRecord
 from skillc.skills.metrics import Score, field_recall
 from skillc.skills.roi import roi
 from skillc.skills.skill import Skill
-from skillc.skills.sweep import Confidence, SweepItem, measured_signals, signal_confidence, sweep, trace_confidence
+from skillc.skills.sweep import (
+    Confidence,
+    SweepItem,
+    measured_signals,
+    signal_confidence,
+    sweep,
+    trace_confidence,
+)
 
 STRATA = ("category", "difficulty")
 

@@ -14,11 +14,11 @@ from skillc.benchmarks.gsm8k import (
     Settings,
     check_data,
     check_settings,
+    eval_samples,
     final_expression,
     heldout_rows,
     run_benchmark,
     strip_annotations,
-    test_samples as gsm8k_test_samples,
 )
 from skillc.errors import InvalidInputError
 from tests.fakes import ScriptedChatModel, json_reply, step_of
@@ -113,7 +113,7 @@ def test_data_and_settings_are_checked(tmp_path: Path, data: Path) -> None:
         check_settings(Settings(calibrate=0))
     with pytest.raises(InvalidInputError, match="--signals"):
         check_settings(Settings(signals=("vibes",)))
-    samples = gsm8k_test_samples(data, 3, 10)
+    samples = eval_samples(data, 3, 10)
     assert [s.expected for s in samples] == [{"answer": v[0]} for v in TEST.values()]
     assert heldout_rows(TRAIN, Settings(seed=1)) == heldout_rows(TRAIN, Settings(seed=1)) != heldout_rows(TRAIN, Settings(seed=2))
 

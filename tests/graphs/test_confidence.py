@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import Field
 
 from skillc.graphs.confidence import (
     answer_fields,
@@ -95,7 +96,7 @@ class SamplingStudent(ScriptedChatModel):
     """Greedy calls get `primary`; calls with a temperature (consistency samples) get `samples` in turn."""
 
     primary: str = ""
-    samples: list[str] = []
+    samples: list[str] = Field(default_factory=list)
 
     def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Any:
         self.script = (lambda m: self.samples.pop(0)) if "temperature" in kwargs else (lambda m: self.primary)
