@@ -314,7 +314,7 @@ app.add_typer(bench_app, name="bench")
 @bench_app.command("gsm8k")
 def bench_gsm8k_cmd(
     data: Annotated[Path, typer.Option("--data", help="the GSM8K folder: teacher_logs.csv, test.jsonl, train.jsonl, contaminated_prompts.jsonl")],
-    student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
+    student: Annotated[list[str] | None, typer.Option("--student", help="student model URI; repeat it to compare students")] = None,
     limit: Annotated[int, typer.Option(help="test rows to evaluate, from --start")] = 20,
     start: Annotated[int, typer.Option(help="first test row (rows 0-499 feed the bank)")] = 500,
     seed: Annotated[int, typer.Option(help="seed for the draw of held-out calibration problems")] = 0,
@@ -325,19 +325,30 @@ def bench_gsm8k_cmd(
     max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass")] = 0.1,
     out: Annotated[Path, typer.Option(help="where the skill, caches and results go")] = Path("bench/results/gsm8k"),
 ) -> None:
-    """GSM8K: a skill compiled by --teacher on --student, escalating to the recorded GPT-4.
+    """GSM8K: a skill compiled by --teacher on each --student, escalating to the recorded GPT-4.
 
-    Writes OUT/<student>/gsm8k.json and gsm8k.png; resumable (per-item caches in OUT).
+    Writes OUT/<student>/gsm8k.json and gsm8k.png per student, then OUT/gsm8k.md (the table of every
+    student) and OUT/gsm8k.png (one panel per student). Resumable: per-item caches in OUT.
     """
-    from skillc.benchmarks.gsm8k import Settings, print_report, run_benchmark
+    from skillc.benchmarks.gsm8k import (
+        Settings,
+        print_report,
+        run_benchmark,
+        write_summary,
+    )
 
-    settings = Settings(student=student, teacher=teacher, start=start, limit=limit, seed=seed,
-                        signals=tuple(x.strip() for x in signals.split(",") if x.strip()), samples=samples,
-                        calibrate=calibrate, max_wrong_pass=max_wrong_pass)
-    with _errors_exit():
-        report = run_benchmark(data, settings, out, console=err)
-    print_report(console, report)
-    console.print(f"wrote {report['files']['json']} and {report['files']['png']}")
+    reports = []
+    for uri in student or ["local:student"]:
+        settings = Settings(student=uri, teacher=teacher, start=start, limit=limit, seed=seed,
+                            signals=tuple(x.strip() for x in signals.split(",") if x.strip()), samples=samples,
+                            calibrate=calibrate, max_wrong_pass=max_wrong_pass)
+        with _errors_exit():
+            report = run_benchmark(data, settings, out, console=err)
+        print_report(console, report)
+        console.print(f"wrote {report['files']['json']} and {report['files']['png']}")
+        reports.append(report)
+    summary = write_summary(reports, out)
+    console.print(f"wrote {summary['table']} and {summary['png']}")
 
 
 @app.command("models")

@@ -49,15 +49,17 @@ from skillc.skills.bank import new_record
 from skillc.skills.calibrate import calibrate_skill
 from skillc.skills.compiler import compile_skill
 from skillc.skills.eval_report import sweep_items
-from skillc.skills.evaluate import EvalCache, model_label, run_conditions, score_run
+from skillc.skills.evaluate import EvalCache, item_ids, model_label, run_conditions, score_run
 from skillc.skills.files import json_lines
 from skillc.skills.logs import LogColumns, log_step, read_logs
 from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
 from skillc.skills.sweep import (
     SweepPoint,
+    draw_curve,
     measured_signals,
-    plot_curve,
+    new_figure,
+    save_figure,
     signal_confidence,
     sweep,
 )
@@ -234,13 +236,14 @@ def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console
     policy = skill.spec.escalation.model_copy(update={"signals": measured, "samples": settings.samples, "thresholds": {}})
     probe = Skill(skill.spec.model_copy(update={"escalation": policy}), None, None, skill.path, skill.license)
 
-    started = time.perf_counter()
     held = calibration_samples(data, info["heldout_rows"], settings.calibrate)
     console.print(f"calibrating on {len(held)} held-out train problems ({student}; signals {', '.join(settings.signals)})")
+    calibration_cache = EvalCache(where / f"calibration-{key}.jsonl")
     calibrated, found = calibrate_skill(probe, held, student=student, signals=list(settings.signals),
-                                        max_wrong_pass=settings.max_wrong_pass, cache=EvalCache(where / f"calibration-{key}.jsonl"),
-                                        console=console)
-    calibration_seconds = time.perf_counter() - started
+                                        max_wrong_pass=settings.max_wrong_pass, cache=calibration_cache, console=console)
+    # the student time the calibration items took when they ran (a cached rerun takes none)
+    held_ids = set(item_ids(held))
+    calibration_seconds = sum(r.seconds for (_, i), r in calibration_cache.runs.items() if i in held_ids)
     where.mkdir(parents=True, exist_ok=True)
     (where / "skill.json").write_text(calibrated.spec.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
@@ -320,16 +323,74 @@ def make_report(run: Any, scores: dict[tuple[str, str], Any], calibrated: Skill,
 
 def plot(report: dict[str, Any], path: Path) -> Path:
     """One cost–quality curve per signal, with GPT-4 only, the raw student and the calibrated gate marked."""
-    series = {s: [SweepPoint.from_dict(p) for p in pts] for s, pts in report["curves"].items()}
-    first, *rest = series
-    marks = {"teacher only": (report["gpt4_cost_per_item_usd"], report["gpt4_accuracy"]),
-             "raw student": (0.0, report["raw_student_accuracy"]),
-             f"skill + escalation ({report['gate']['signal']}, calibrated)": (report["skill_cost_per_item_usd"],
-                                                                              report["skill_escalation_accuracy"])}
-    return plot_curve(series[first], path, marks=marks, series={s: series[s] for s in rest},
-                      label=f"escalating on {first} below t (annotated)",
-                      title=f"GSM8K rows {report['rows']}: {report['settings']['student']} + recorded GPT-4",
-                      cost_label="GPT-4-1106 API cost per item (USD); local student time not included")
+    return plot_students([report], path)
+
+
+def plot_students(reports: list[dict[str, Any]], path: Path) -> Path:
+    """One panel per student's report, side by side on a shared accuracy axis; saved as a PNG at `path`."""
+    fig = new_figure(len(reports))
+    for ax, report in zip(fig.axes, reports, strict=True):
+        series = {s: [SweepPoint.from_dict(p) for p in pts] for s, pts in report["curves"].items()}
+        first, *rest = series
+        marks = {"teacher only": (report["gpt4_cost_per_item_usd"], report["gpt4_accuracy"]),
+                 "raw student": (0.0, report["raw_student_accuracy"]),
+                 f"skill + escalation ({report['gate']['signal']}, calibrated)": (report["skill_cost_per_item_usd"],
+                                                                                  report["skill_escalation_accuracy"])}
+        draw_curve(ax, series[first], marks=marks, series={s: series[s] for s in rest},
+                   label=f"escalating on {first} below t (annotated)",
+                   title=f"GSM8K rows {report['rows']}: {report['settings']['student']} + recorded GPT-4",
+                   cost_label="GPT-4-1106 API cost per item (USD); local student time not included")
+    return save_figure(fig, path)
+
+
+def cheapest_point(report: dict[str, Any], retention: float = 0.97) -> tuple[str, SweepPoint] | None:
+    """The curve point that escalates fewest items while keeping `retention` of GPT-4's accuracy, with its signal.
+
+    The thresholds here are chosen on the test items themselves (hindsight), so this is the best any gate
+    built on these signals could do on them, not what the calibrated gate does.
+
+    >>> r = {"gpt4_accuracy": 1.0, "curves": {"check": [
+    ...     {"threshold": 0.5, "accuracy": 0.5, "cost_per_item": 0.0, "escalation_rate": 0.0},
+    ...     {"threshold": None, "accuracy": 1.0, "cost_per_item": 1.0, "escalation_rate": 1.0}]}}
+    >>> cheapest_point(r)
+    ('check', SweepPoint(threshold=inf, accuracy=1.0, cost_per_item=1.0, escalation_rate=1.0))
+    """
+    target = retention * report["gpt4_accuracy"] - 1e-9
+    found = [(p.escalation_rate, p.cost_per_item, signal, p) for signal, pts in report["curves"].items()
+             for p in map(SweepPoint.from_dict, pts) if p.accuracy >= target]
+    if not found:
+        return None
+    _, _, signal, point = min(found, key=lambda f: f[:2])
+    return signal, point
+
+
+def summary_markdown(reports: list[dict[str, Any]]) -> str:
+    """The benchmark table for every student run, as Markdown (what BENCHMARKS.md shows)."""
+    header = ("| student | rows | GPT-4 alone | raw student | skill, no escalation | skill + escalation (calibrated gate) "
+              "| items touching GPT-4 | API cost vs GPT-4 alone | student time / item | fewest escalations for ≥97% of GPT-4 "
+              "(hindsight) |")
+    lines = [header, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in reports:
+        n, g = r["items"], r["gpt4_accuracy"] or 1.0
+        best = cheapest_point(r)
+        hindsight = "none" if best is None else f"{best[1].escalation_rate:.0%} on `{best[0]}`"
+        gate = r["gate"]
+        lines.append(
+            f"| `{r['settings']['student']}` | {r['rows']} | {r['gpt4_accuracy']:.0%} ({round(r['gpt4_accuracy'] * n)}/{n}) "
+            f"| {r['raw_student_accuracy']:.0%} | {r['skill_accuracy']:.0%} "
+            f"| {r['skill_escalation_accuracy']:.0%} ({r['skill_escalation_accuracy'] / g:.0%} of GPT-4; gate `{gate['signal']}`) "
+            f"| {r['escalation_share']:.0%} | {r['cost_ratio']:.2f}x (${r['skill_cost_per_item_usd']:.5f}/item) "
+            f"| {r['student_seconds_per_item']['skill']:.0f} s ({r['student_calls_per_item']:.2f} calls) | {hindsight} |")
+    lines.append("| RouteLLM, Mixtral-8x7B as weak model (published) | | | | | 95% of GPT-4 | | 35% lower cost | | |")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(reports: list[dict[str, Any]], out: Path) -> dict[str, str]:
+    """`OUT/gsm8k.md` (the table) and `OUT/gsm8k.png` (one panel per student) for the reports of one command."""
+    out = Path(out)
+    table = out / "gsm8k.md"
+    table.write_text(summary_markdown(reports), encoding="utf-8")
+    return {"table": str(table), "png": str(plot_students(reports, out / "gsm8k.png"))}
 
 
 def print_report(console: Console, report: dict[str, Any]) -> None:

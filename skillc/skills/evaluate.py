@@ -254,8 +254,13 @@ def run_conditions(
     needs_teacher = {"teacher_only", "skill_escalation"} & set(conditions)
     if teacher is None and needs_teacher:
         raise InvalidInputError(f"the condition(s) {sorted(needs_teacher)} need a teacher model")
-    student_h = resolve_model(student)
-    teacher_h = resolve_model(teacher) if teacher is not None else None
+    handles: dict[str, ModelHandle] = {}
+
+    def handle(role: str) -> ModelHandle:  # resolved on first use: a run served from the cache starts no server
+        if role not in handles:
+            handles[role] = resolve_model(student if role == "student" else teacher)
+        return handles[role]
+
     skill = frozen(skill)
     ids = item_ids(items)
     labels = {"student": model_label(student), "teacher": model_label(teacher) if teacher is not None else "none"}
@@ -269,11 +274,12 @@ def run_conditions(
             bar = progress.add_task(f"{CONDITIONS[condition]:<32}", total=len(items), completed=len(items) - len(todo))
             for item_id, item in todo:
                 if condition == "teacher_only":
-                    record = one_shot(teacher_h, "teacher", spec.task, spec.output_schema, item.input, prices)  # type: ignore[arg-type]
+                    record = one_shot(handle("teacher"), "teacher", spec.task, spec.output_schema, item.input, prices)
                 elif condition == "raw_student":
-                    record = one_shot(student_h, "student", spec.task, spec.output_schema, item.input, prices)
+                    record = one_shot(handle("student"), "student", spec.task, spec.output_schema, item.input, prices)
                 else:
-                    record = skill_item(skill, item.input, student_h, teacher_h if condition == "skill_escalation" else None, prices)
+                    escalate_to = handle("teacher") if condition == "skill_escalation" else None
+                    record = skill_item(skill, item.input, handle("student"), escalate_to, prices)
                 record.condition, record.item = condition, item_id
                 cache.put(record)
                 run.ran += 1

@@ -140,18 +140,48 @@ def plot_curve(
 
     `marks` names extra points; `series` adds one more curve per confidence signal (unannotated).
     """
+    fig = new_figure(1)
+    draw_curve(fig.axes[0], points, marks=marks, title=title, cost_label=cost_label, series=series, label=label)
+    return save_figure(fig, path)
+
+
+def new_figure(panels: int) -> Any:
+    """A matplotlib Figure (Agg backend, no display needed) with `panels` side-by-side axes sharing y."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.4), dpi=110)
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(6.4 * panels, 4.4), dpi=110)
+    fig.subplots(1, panels, sharey=True, squeeze=False)
+    return fig
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Lay out and write `fig` as a PNG at `path` (parents created)."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path
+
+
+def draw_curve(
+    ax: Any,
+    points: list[SweepPoint],
+    *,
+    marks: dict[str, tuple[float, float]] | None = None,
+    title: str = "cost–quality curve",
+    cost_label: str = "cost per item (USD)",
+    series: dict[str, list[SweepPoint]] | None = None,
+    label: str = "skill, escalating items below threshold t",
+) -> None:
+    """Draw one annotated curve, the extra `series` and the named `marks` on a matplotlib axes."""
     xs, ys = [p.cost_per_item for p in points], [p.accuracy for p in points]
     ax.plot(xs, ys, "o-", color="tab:blue", label=label)
     for p in points:
-        label = "t=∞" if math.isinf(p.threshold) else f"t={p.threshold:.2g}"
-        ax.annotate(label, (p.cost_per_item, p.accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        text = "t=∞" if math.isinf(p.threshold) else f"t={p.threshold:.2g}"
+        ax.annotate(text, (p.cost_per_item, p.accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7)
     for name, pts in (series or {}).items():
         ax.plot([p.cost_per_item for p in pts], [p.accuracy for p in pts], ".--", alpha=0.8,
                 label=f"escalating on {name} below t")
@@ -165,8 +195,3 @@ def plot_curve(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best", framealpha=0.85)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
-    return path

@@ -12,6 +12,7 @@ from langchain_core.messages import BaseMessage
 
 from skillc.benchmarks.gsm8k import (
     Settings,
+    cheapest_point,
     check_data,
     check_settings,
     eval_samples,
@@ -19,6 +20,7 @@ from skillc.benchmarks.gsm8k import (
     heldout_rows,
     run_benchmark,
     strip_annotations,
+    write_summary,
 )
 from skillc.errors import InvalidInputError
 from tests.fakes import ScriptedChatModel, json_reply, step_of
@@ -145,3 +147,25 @@ def test_benchmark_end_to_end_with_scripted_models(tmp_path: Path, data: Path) -
     assert Path(report["files"]["png"]).stat().st_size > 1000
     again = run_benchmark(data, settings, tmp_path / "out")  # resumes from the caches: no model calls
     assert again["skill_accuracy"] == report["skill_accuracy"]
+
+
+def test_summary_of_several_students(tmp_path: Path, data: Path) -> None:
+    architect = ScriptedChatModel(script={"design": [json.dumps(DESIGN)]}, model_label="architect")
+    settings = Settings(student=student(), teacher=architect, start=3, limit=4, signals=("check", "consistency"),  # type: ignore[arg-type]
+                        samples=2, calibrate=4, max_wrong_pass=0.0)
+    report = run_benchmark(data, settings, tmp_path / "out")
+    signal, point = cheapest_point(report) or ("", None)
+    # check never fires (every run passes), so only consistency reaches 97% of GPT-4 before escalating everything
+    assert signal == "consistency" and point is not None and point.escalation_rate == 0.25
+    other = {**report, "settings": {**report["settings"], "student": "other-student"}, "curves": {"check": report["curves"]["check"]}}
+    assert cheapest_point(other)[1].escalation_rate == 1.0  # type: ignore[index]
+    files = write_summary([report, other], tmp_path / "out")
+    table = Path(files["table"]).read_text().splitlines()
+    assert len(table) == 5 and table[-1].startswith("| RouteLLM")
+    assert "`student-model`" in table[2] and "25% on `consistency`" in table[2]
+    assert "`other-student`" in table[3] and "100% on `check`" in table[3]
+    assert "| 3-6 | 75% (3/4) | 50% | 50% | 75% (100% of GPT-4; gate `consistency`) | 25% |" in table[2]
+    from PIL import Image
+
+    with Image.open(files["png"]) as png:
+        assert png.width > 2 * 600  # one panel per student, side by side

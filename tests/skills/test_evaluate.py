@@ -182,3 +182,18 @@ def test_items_need_references(skill, tmp_path):
     data = write_dataset(tmp_path / "bare.jsonl", [{"input": ITEMS[0]["input"]}])
     with pytest.raises(Exception, match="no `expected`"):
         evaluate_skill(skill, data, student=student_model(), teacher=teacher_model())
+
+
+def test_a_run_served_from_the_cache_resolves_no_model(skill, dataset, tmp_path):
+    from skillc.errors import ModelURIError
+
+    items = [evaluate_module.Sample.model_validate(i) for i in ITEMS]
+    cache = EvalCache(tmp_path / "runs.jsonl")
+    evaluate_module.run_conditions(skill, items, student=student_model(), teacher=teacher_model(), cache=cache)
+    # every (condition, item) is cached: an unknown local model is never resolved, so no server would start
+    again = evaluate_module.run_conditions(skill, items, student="local:not-a-model", teacher="local:not-a-model",
+                                           cache=EvalCache(tmp_path / "runs.jsonl"))
+    assert again.ran == 0 and again.cached == len(items) * len(evaluate_module.CONDITIONS)
+    with pytest.raises(ModelURIError, match="unknown local model"):
+        evaluate_module.run_conditions(skill, items, student="local:not-a-model", teacher=teacher_model(),
+                                       cache=EvalCache(tmp_path / "other.jsonl"))
