@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,8 +49,18 @@ EXIT_CODES = (
     "7 quality regression (eval --baseline)."
 )
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=f"skillc: compile once with a teacher, run cheap with a student.\n\n{EXIT_CODES}")
-console = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 140  # rich falls back to 80 columns off a terminal, which folds every table
+
+
+def _console(stderr: bool = False) -> Console:
+    """A rich console; piped into a file or `tee` (and no COLUMNS set) it keeps tables PIPED_WIDTH wide."""
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=PIPED_WIDTH if piped else None)
+
+
+console = _console()
+err = _console(stderr=True)
 
 PricesOpt = Annotated[Path | None, typer.Option("--prices", help="TOML/YAML price overrides (USD per 1M tokens).")]
 

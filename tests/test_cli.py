@@ -171,3 +171,15 @@ def test_show_prints_graph_steps_and_contracts(project):
 def test_console_script_is_installed():
     done = subprocess.run([sys.executable, "-m", "skillc.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Exit codes" in done.stdout
+
+
+def test_piped_output_keeps_tables_wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from skillc.cli import PIPED_WIDTH, _console
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # piped: not a terminal
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert _console().width == PIPED_WIDTH  # rich alone would fold tables at 80 columns
+    monkeypatch.setenv("COLUMNS", "100")
+    assert _console().width == 100  # an explicit width wins
