@@ -49,8 +49,14 @@ from skillc.skills.bank import new_record
 from skillc.skills.calibrate import calibrate_skill
 from skillc.skills.compiler import compile_skill
 from skillc.skills.eval_report import sweep_items
-from skillc.skills.evaluate import EvalCache, item_ids, model_label, run_conditions, score_run
-from skillc.skills.files import json_lines
+from skillc.skills.evaluate import (
+    EvalCache,
+    item_ids,
+    model_label,
+    run_conditions,
+    score_run,
+)
+from skillc.skills.files import atomic_write_text, json_lines
 from skillc.skills.logs import LogColumns, log_step, read_logs
 from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
@@ -182,7 +188,7 @@ def build_skill(data: Path, settings: Settings, out: Path, console: Console) -> 
                      "train": {"rows": len(train), "held_out": len(held), "kept": added.kept, "dropped": dict(added.dropped)},
                      "records": len(skill.bank.records)},
             "heldout_rows": held}
-    info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(info_path, json.dumps(info, indent=2) + "\n")
     return Skill.load(folder), info
 
 
@@ -245,7 +251,7 @@ def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console
     held_ids = set(item_ids(held))
     calibration_seconds = sum(r.seconds for (_, i), r in calibration_cache.runs.items() if i in held_ids)
     where.mkdir(parents=True, exist_ok=True)
-    (where / "skill.json").write_text(calibrated.spec.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(where / "skill.json", calibrated.spec.model_dump_json(indent=2) + "\n")
 
     items = eval_samples(data, settings.start, settings.limit)
     teacher = f"replay:{data / 'teacher_logs.csv'}#{COLUMNS.response}?fill"
@@ -259,8 +265,8 @@ def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console
     recorded = sum(r[TEACHER].strip().lower() == "true" for r in labels) / len(labels)
     report = make_report(run, scores, calibrated, found, settings, info, student, recorded)
     report["calibration_seconds"] = round(calibration_seconds, 1)
-    (where / "gsm8k.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    plot(report, where / "gsm8k.png")
+    atomic_write_text(where / "gsm8k.json", json.dumps(report, indent=2) + "\n")
+    plot_students([report], where / "gsm8k.png")
     report["files"] = {"json": str(where / "gsm8k.json"), "png": str(where / "gsm8k.png")}
     return report
 
@@ -321,13 +327,12 @@ def make_report(run: Any, scores: dict[tuple[str, str], Any], calibrated: Skill,
     }
 
 
-def plot(report: dict[str, Any], path: Path) -> Path:
-    """One cost–quality curve per signal, with GPT-4 only, the raw student and the calibrated gate marked."""
-    return plot_students([report], path)
-
-
 def plot_students(reports: list[dict[str, Any]], path: Path) -> Path:
-    """One panel per student's report, side by side on a shared accuracy axis; saved as a PNG at `path`."""
+    """One panel per student's report, side by side on a shared accuracy axis; saved as a PNG at `path`.
+
+    Each panel has one cost–quality curve per signal, with GPT-4 only, the raw student and the calibrated
+    gate marked.
+    """
     fig = new_figure(len(reports))
     for ax, report in zip(fig.axes, reports, strict=True):
         series = {s: [SweepPoint.from_dict(p) for p in pts] for s, pts in report["curves"].items()}
@@ -389,7 +394,7 @@ def write_summary(reports: list[dict[str, Any]], out: Path) -> dict[str, str]:
     """`OUT/gsm8k.md` (the table) and `OUT/gsm8k.png` (one panel per student) for the reports of one command."""
     out = Path(out)
     table = out / "gsm8k.md"
-    table.write_text(summary_markdown(reports), encoding="utf-8")
+    atomic_write_text(table, summary_markdown(reports))
     return {"table": str(table), "png": str(plot_students(reports, out / "gsm8k.png"))}
 
 

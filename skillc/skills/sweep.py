@@ -126,22 +126,14 @@ def sweep(items: list[SweepItem]) -> list[SweepPoint]:
     return points
 
 
-def plot_curve(
-    points: list[SweepPoint],
-    path: Path,
-    *,
-    marks: dict[str, tuple[float, float]] | None = None,
-    title: str = "cost–quality curve",
-    cost_label: str = "cost per item (USD)",
-    series: dict[str, list[SweepPoint]] | None = None,
-    label: str = "skill, escalating items below threshold t",
-) -> Path:
+def plot_curve(points: list[SweepPoint], path: Path, **style: Any) -> Path:
     """Plot cost (x) against accuracy (y) with matplotlib's Agg backend and save a PNG.
 
-    `marks` names extra points; `series` adds one more curve per confidence signal (unannotated).
+    `style` takes `draw_curve`'s keywords: `marks` names extra points; `series` adds one more curve per
+    confidence signal (unannotated); `title`, `cost_label` and `label` set the text.
     """
     fig = new_figure(1)
-    draw_curve(fig.axes[0], points, marks=marks, title=title, cost_label=cost_label, series=series, label=label)
+    draw_curve(fig.axes[0], points, **style)
     return save_figure(fig, path)
 
 
