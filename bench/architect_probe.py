@@ -16,9 +16,9 @@ from pathlib import Path
 
 from skillc.adapters.calls import call_model
 from skillc.adapters.models import resolve_model
+from skillc.compile.architect import architect_messages, design_schema
+from skillc.compile.compiler import _spec_from_reply, work_samples
 from skillc.demo import bundled_task
-from skillc.skills.architect import architect_messages, design_schema
-from skillc.skills.compiler import _spec_from_reply, work_samples
 from skillc.skills.skill import Skill
 
 

@@ -37,14 +37,14 @@ from typing import Any
 
 from skillc.adapters.local import MAX_TOKENS, MODELS, LocalServer
 from skillc.adapters.models import ModelHandle
+from skillc.compile.logs import LogColumns, final_number, log_records, read_logs
+from skillc.core.answers import answers_equal
+from skillc.core.spec import RetrievalPolicy, SkillSpec
+from skillc.core.task import Task
 from skillc.graphs.demos import demo_messages
 from skillc.skills.bank import ExampleBank
-from skillc.skills.logs import LogColumns, final_number, log_records, read_logs
-from skillc.skills.metrics import values_match
 from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
-from skillc.skills.spec import RetrievalPolicy, SkillSpec
-from skillc.skills.task import Task
 
 HERE = Path(__file__).resolve().parent
 TEACHER = "gpt-4-1106-preview"
@@ -130,7 +130,7 @@ def run_item(skill: Skill, student: str | ModelHandle, uri: str, question: str, 
     truncated = sum(1 for r in calls if (limit and r.output_tokens >= limit) or "cut off at the token limit" in (r.error or ""))
     predicted = (result.output or {}).get("answer") if result.ok else None
     return {
-        "correct": bool(result.ok and values_match(reference, predicted, TOLERANCE)),
+        "correct": bool(result.ok and answers_equal(reference, predicted, TOLERANCE)),
         "predicted": predicted,
         "error": None if result.ok else result.error.kind if result.error else None,
         "error_kinds": [r.error_kind for r in calls if r.error_kind],

@@ -111,7 +111,8 @@ def worker(side: str, size: int, cache: Path, queries: int, time_limit: float) -
     from langchain_core.example_selectors import SemanticSimilarityExampleSelector
     from langchain_core.vectorstores import InMemoryVectorStore
 
-    from skillc.skills.bank import ExampleBank, new_record
+    from skillc.core.records import new_record
+    from skillc.skills.bank import ExampleBank
 
     examples = [{"question": t, "answer": "0"} for t in texts]
     rss0, hwm0 = status_kb("VmRSS"), status_kb("VmHWM")

@@ -24,3 +24,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     if item.path.suffix == ".ipynb" and elapsed > NOTEBOOK_BUDGET_S:
         pytest.fail(f"{item.path.name} ran {elapsed:.0f}s, over its {NOTEBOOK_BUDGET_S}s budget")
     return result
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Notebooks run the real local models: they belong to the `integration` set (`-m "not integration"` skips them)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.integration)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from skillc.skills.spec import SkillSpec
-from skillc.skills.task import Task
+from skillc.core.spec import SkillSpec
+from skillc.core.task import Task
 
 INVOICE_TEXT = "INVOICE #7. 3 widgets at $4.50 each. Total due: $13.50"
 

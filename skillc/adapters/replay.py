@@ -33,7 +33,7 @@ from pydantic import PrivateAttr
 
 from skillc.adapters.free_text import fill_contract
 from skillc.adapters.tokens import count_tokens, estimate_messages_tokens
-from skillc.errors import InvalidInputError, ReplayMissError
+from skillc.core.errors import InvalidInputError, ReplayMissError
 
 _WS = re.compile(r"\s+")
 

@@ -1,1 +1,1 @@
-"""Benchmarks that ship with skillc (`skillc bench ...`)."""
+"""Benchmarks on the public API: GSM8K against the recorded GPT-4 teacher (`gsm8k`)."""

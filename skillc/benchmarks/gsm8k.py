@@ -37,39 +37,32 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from skillc.adapters.free_text import EXPRESSION_FIELDS, fill_contract, final_number
 from skillc.adapters.pricing import PriceTable
-from skillc.errors import InvalidInputError, UnsafeExpressionError
-from skillc.graphs.checks import numbers_match
-from skillc.graphs.confidence import SIGNALS
-from skillc.graphs.safe_eval import safe_eval
-from skillc.skills.bank import new_record
-from skillc.skills.calibrate import calibrate_skill
-from skillc.skills.compiler import compile_skill
-from skillc.skills.eval_report import sweep_items
-from skillc.skills.evaluate import (
+from skillc.compile import LogColumns, compile_skill, log_step, read_logs
+from skillc.core.answers import answers_equal
+from skillc.core.errors import InvalidInputError, UnsafeExpressionError
+from skillc.core.files import atomic_write_text, json_lines
+from skillc.core.records import new_record
+from skillc.core.safe_eval import safe_eval
+from skillc.core.task import Sample, Task
+from skillc.eval import (
     EvalCache,
+    SweepPoint,
+    calibrate_skill,
     item_ids,
+    measured_signals,
     model_label,
     run_conditions,
     score_run,
-)
-from skillc.skills.files import atomic_write_text, json_lines
-from skillc.skills.logs import LogColumns, log_step, read_logs
-from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
-from skillc.skills.skill import Skill
-from skillc.skills.sweep import (
-    SweepPoint,
-    draw_curve,
-    measured_signals,
-    new_figure,
-    save_figure,
     signal_confidence,
     sweep,
+    sweep_items,
 )
-from skillc.skills.task import Sample, Task
+from skillc.eval.plot import draw_curve, new_figure, save_figure
+from skillc.graphs.confidence import SIGNALS
+from skillc.skills import QualityFilter, Skill, blocklist_from_jsonl
 
 TASK_FILE = Path(__file__).with_name("gsm8k_task.yaml")
 TEACHER = "gpt-4-1106-preview"
@@ -130,7 +123,7 @@ def final_expression(expressions: list[str], answer: float) -> str:
     """The last annotated expression when it gives the final answer, else the answer itself."""
     if expressions:
         try:
-            if numbers_match(safe_eval(expressions[-1].replace(",", "")), answer, 1e-6):
+            if answers_equal(safe_eval(expressions[-1].replace(",", "")), answer, 1e-6):
                 return expressions[-1]
         except (UnsafeExpressionError, ZeroDivisionError, OverflowError, TypeError, ValueError, RecursionError):
             pass
@@ -240,7 +233,7 @@ def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console
                                      settings.samples, settings.seed], sort_keys=True).encode()).hexdigest()[:12]
     measured = [s for s in settings.signals if s != "check"]
     policy = skill.spec.escalation.model_copy(update={"signals": measured, "samples": settings.samples, "thresholds": {}})
-    probe = Skill(skill.spec.model_copy(update={"escalation": policy}), None, None, skill.path, skill.license)
+    probe = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}), evaluation=None)
 
     held = calibration_samples(data, info["heldout_rows"], settings.calibrate)
     console.print(f"calibrating on {len(held)} held-out train problems ({student}; signals {', '.join(settings.signals)})")
@@ -396,27 +389,3 @@ def write_summary(reports: list[dict[str, Any]], out: Path) -> dict[str, str]:
     table = out / "gsm8k.md"
     atomic_write_text(table, summary_markdown(reports))
     return {"table": str(table), "png": str(plot_students(reports, out / "gsm8k.png"))}
-
-
-def print_report(console: Console, report: dict[str, Any]) -> None:
-    """The table in the terminal, then the gate and where the files are."""
-    table = Table("condition", "accuracy", "% of GPT-4", "items touching GPT-4", "GPT-4 $/item", "student s/item (median)",
-                  title=f"GSM8K rows {report['rows']} · student {report['settings']['student']}")
-    g = report["gpt4_accuracy"] or 1.0
-    s = report["student_seconds_per_item"]
-    table.add_row("GPT-4 only (recorded)", f"{report['gpt4_accuracy']:.1%}", "100%", "100%",
-                  f"{report['gpt4_cost_per_item_usd']:.5f}", "-")
-    table.add_row("raw student", f"{report['raw_student_accuracy']:.1%}", f"{report['raw_student_accuracy'] / g:.0%}",
-                  "0%", "0", f"{s['raw_student']:.1f}")
-    table.add_row("skill, no escalation", f"{report['skill_accuracy']:.1%}", f"{report['skill_accuracy'] / g:.0%}",
-                  "0%", "0", f"{s['skill']:.1f}")
-    table.add_row("skill + escalation", f"{report['skill_escalation_accuracy']:.1%}",
-                  f"{report['skill_escalation_accuracy'] / g:.0%}", f"{report['escalation_share']:.0%}",
-                  f"{report['skill_cost_per_item_usd']:.5f}", f"{s['skill']:.1f}")
-    console.print(table)
-    gate = report["gate"]
-    threshold = "∞" if gate["threshold"] is None else f"{gate['threshold']:.3g}"
-    console.print(f"gate: {gate['signal']} < {threshold} escalates (calibrated on "
-                  f"{(gate['calibration'] or {}).get('items', 0)} held-out problems, ≤{report['settings']['max_wrong_pass']:.0%} "
-                  "of wrong answers passing)")
-    console.print(f"goal (≥97% of GPT-4, ≤30% touching GPT-4): {'met' if report['goal_met'] else 'not met'} · {ROUTELLM}")

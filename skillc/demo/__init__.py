@@ -3,7 +3,7 @@
 Four conditions run on the same bundled inputs, each with reference answers: teacher only (one call
 per input), raw student (the same one-shot prompt and output contract), the skill on the student
 without escalation, and the skill with escalation to the teacher. The conditions are `skillc eval`'s
-(`skillc.skills.evaluate`); the demo only adds the compile and its own report.
+(`skillc.eval.conditions`); the demo only adds the compile and its own report.
 
 Example:
     >>> task, items = bundled_task()
@@ -18,10 +18,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from skillc.skills.evaluate import ASSUMED_API
-from skillc.skills.metrics import TOLERANCE
+from skillc.core.answers import TOLERANCE
+from skillc.core.report import ConditionRow
+from skillc.core.task import Sample, Task, load_samples
+from skillc.eval.conditions import ASSUMED_API
 from skillc.skills.skill import Skill
-from skillc.skills.task import Sample, Task, load_samples
 
 ASSUMED = ASSUMED_API  # price the local teacher as gpt-4o and the student as gpt-4o-mini (assumed)
 
@@ -41,7 +42,7 @@ def bundled_task() -> tuple[Task, list[Sample]]:
 
 def demo_skill(folder: str | Path, teacher: str = "local:teacher") -> Skill:
     """The bundled invoice skill in `folder` (manifest verified), compiled there first if it is missing."""
-    from skillc.skills.compiler import compile_skill
+    from skillc.compile.compiler import compile_skill
 
     folder = Path(folder)
     if not folder.exists():
@@ -50,19 +51,18 @@ def demo_skill(folder: str | Path, teacher: str = "local:teacher") -> Skill:
     return Skill.load(folder)
 
 
-def demo_row(row: dict[str, Any]) -> dict[str, Any]:
+def demo_row(row: ConditionRow) -> dict[str, Any]:
     """One condition of the demo's report.json, from an eval report row (API $ at the assumed prices).
 
-    >>> demo_row({"condition": "raw student", "accuracy": 0.0, "field_accuracy": 0.5, "items": 2,
-    ...     "escalation_rate": 0.0, "tokens": {}, "seconds": 1.0, "cost_usd": 0.0, "local_cost_usd": 0.0})["accuracy"]
+    >>> demo_row(ConditionRow(key="raw_student", condition="raw student", items=2, field_accuracy=0.5))["accuracy"]
     0.0
     """
     keys = ("condition", "accuracy", "field_accuracy", "items", "escalation_rate", "tokens", "seconds")
-    return {**{k: row[k] for k in keys}, "assumed_api_cost_usd": row["cost_usd"], "local_cost_usd": row["local_cost_usd"]}
+    return {**row.model_dump(include=set(keys)), "assumed_api_cost_usd": row.cost_usd, "local_cost_usd": row.local_cost_usd}
 
 
 def save_report(path: Path, report: dict[str, Any]) -> None:
     """Write the demo report as JSON, atomically."""
-    from skillc.skills.files import atomic_write_text
+    from skillc.core.files import atomic_write_text
 
     atomic_write_text(path, json.dumps(report, indent=2) + "\n")

@@ -5,7 +5,7 @@ One node per step, conditional edges for decisions, `RetryPolicy` for transport 
 schema, `skillc_escalate_task` lets the teacher do the whole task.
 
 Example:
-    >>> from skillc.skills.spec import SkillSpec
+    >>> from skillc.core.spec import SkillSpec
     >>> spec = SkillSpec.model_validate({"name": "mul", "task": "Multiply.", "entry": "total",
     ...     "input_schema": {"type": "object", "properties": {"a": {}, "b": {}}},
     ...     "output_schema": {"type": "object", "properties": {"total": {"type": "number"}}},
@@ -18,14 +18,16 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
-from skillc.adapters.models import ModelHandle, resolve_model
-from skillc.adapters.pricing import PriceTable
-from skillc.errors import InvalidInputError, UnsafeExpressionError
+from skillc.core.errors import InvalidInputError, UnsafeExpressionError
+from skillc.core.safe_eval import safe_eval
+from skillc.core.spec import SkillSpec, Step
+from skillc.graphs.config import Escalation, RunConfig
+from skillc.graphs.demos import DemoBank
 from skillc.graphs.failure import (
     ESCALATE_TASK,
     FINISH,
@@ -35,7 +37,6 @@ from skillc.graphs.failure import (
     transport_retry_policy,
 )
 from skillc.graphs.primitives import (
-    Escalation,
     Executors,
     compute_node,
     escalate_task_node,
@@ -44,25 +45,18 @@ from skillc.graphs.primitives import (
     node_name,
     retry_node,
 )
-from skillc.graphs.safe_eval import safe_eval
 from skillc.graphs.state import state_schemas, value_keys, values_of
-from skillc.skills.spec import SkillSpec, Step
-
-if TYPE_CHECKING:
-    from skillc.skills.bank import ExampleBank
 
 
 def build_graph(
     spec: SkillSpec,
+    config: RunConfig | None = None,
     *,
-    student: Any = None,
-    teacher: Any = None,
-    escalation: Escalation | None = None,
-    prices: PriceTable | None = None,
     retry_policy: RetryPolicy | None = None,
-    bank: ExampleBank | None = None,
+    bank: DemoBank | None = None,
+    **models: Any,
 ) -> StateGraph:
-    """Build the skill's `StateGraph`. Models may be URIs, chat models or `ModelHandle`s.
+    """Build the skill's `StateGraph` for a `RunConfig` (or its fields as keywords: `student=`, `teacher=`, …).
 
     With a `bank`, each student step is shown its nearest worked examples (`spec.retrieval`), and
     validated teacher answers to escalated steps are added to it (`spec.growth`).
@@ -70,12 +64,13 @@ def build_graph(
     problems = spec.problems()
     if problems:
         raise InvalidInputError(f"skill {spec.name!r} is not a valid graph: " + "; ".join(problems))
-    mode: Escalation = escalation or spec.escalation.mode
+    config = RunConfig.of(config, **models)
+    mode: Escalation = config.escalation or spec.escalation.mode
     ex = Executors(
         task=spec.task,
-        student=_handle(student),
-        teacher=_handle(teacher),
-        prices=prices or PriceTable(),
+        student=config.handle("student"),
+        teacher=config.handle("teacher"),
+        prices=config.prices,
         escalation=mode,
         bank=bank,
         retrieval=spec.retrieval,
@@ -166,5 +161,3 @@ def _router(branches: list[Any], default: str, keys: list[str]) -> Any:
     return route
 
 
-def _handle(model: Any) -> ModelHandle | None:
-    return None if model is None else resolve_model(model)

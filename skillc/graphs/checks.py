@@ -1,56 +1,27 @@
 """Checks: the contract always, then the step's declared check (expr, compute cross-check, verify).
 
 Example:
-    >>> contract_errors({"total": "12"}, {"type": "object", "properties": {"total": {"type": "number"}}})
-    ["total: '12' is not of type 'number'"]
+    >>> from skillc.core.spec import Check
+    >>> run_check(Check(kind="compute", expr="a * b", equals="total"), {"a": 6, "b": 7, "total": 42})[0].ok
+    True
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema
-
 from skillc.adapters.json_output import parse_json_object
-from skillc.errors import MalformedOutputError, UnsafeExpressionError
+from skillc.core.answers import answers_equal
+from skillc.core.contracts import contract_errors
+from skillc.core.errors import MalformedOutputError, UnsafeExpressionError
+from skillc.core.safe_eval import safe_eval
+from skillc.core.spec import Check
+from skillc.core.trace import CheckResult
 from skillc.graphs.prompts import VERIFY_CONTRACT
-from skillc.graphs.safe_eval import safe_eval
-from skillc.graphs.trace import CheckResult
-from skillc.skills.spec import Check
 
 VerifyCall = Callable[[str], str]
 """Calls the verifier (`student` or `teacher`) and returns its reply text."""
-
-
-def contract_errors(value: Any, schema: dict[str, Any]) -> list[str]:
-    """Every way `value` breaks `schema`, as `path: message` lines (empty when it conforms)."""
-    validator = jsonschema.Draft202012Validator(schema)
-    out = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: list(e.path)):
-        where = "/".join(str(p) for p in err.path)
-        out.append(f"{where}: {err.message}" if where else err.message)
-    return out
-
-
-def numbers_match(a: Any, b: Any, tolerance: float = 1e-6) -> bool:
-    """Numeric equality with a relative-or-absolute tolerance; strings like "1,200" are read as numbers."""
-    x, y = to_number(a), to_number(b)
-    if x is None or y is None:
-        return False
-    return math.isclose(x, y, rel_tol=tolerance, abs_tol=tolerance)
-
-
-def to_number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    try:
-        return float(str(value).replace(",", "").replace("$", "").strip())
-    except ValueError:
-        return None
 
 
 def run_check(
@@ -67,7 +38,7 @@ def run_check(
         if check.kind == "compute":
             expected = safe_eval(check.expr or "", values)
             actual = values.get(check.equals or "")
-            ok = numbers_match(expected, actual, check.tolerance)
+            ok = answers_equal(expected, actual, check.tolerance)
             msg = "" if ok else f"{check.equals} is {actual!r} but {check.expr} gives {expected!r}"
             return [CheckResult(name=name, ok=ok, message=msg)]
     except UnsafeExpressionError as exc:

@@ -4,7 +4,7 @@ Each signal maps one step's answer to [0, 1]. A step records the signals its ski
 (`escalation.signals`) in its trace record; when escalation is on and a signal falls below its calibrated
 threshold (`escalation.thresholds`), the step fails with kind `low_confidence` and escalates. The fourth
 signal, a schema or check failure, needs no extra work: it is the failure itself (see
-`skillc.skills.sweep.trace_confidence`).
+`skillc.eval.sweep.trace_confidence`).
 
 - `consistency`: the share of `samples` extra answers, sampled at `temperature`, that agree with the
   answer on its answer fields (numbers within a tolerance; arithmetic expressions by value).
@@ -26,10 +26,9 @@ import re
 from typing import Any
 
 from skillc.adapters.free_text import TEXT_FIELDS
-from skillc.errors import UnsafeExpressionError
-from skillc.graphs.checks import contract_errors, numbers_match
+from skillc.core.answers import answers_equal
+from skillc.core.contracts import contract_errors
 from skillc.graphs.prompts import VERIFY_CONTRACT
-from skillc.graphs.safe_eval import safe_eval
 
 SIGNALS = ("check", "consistency", "logprobs", "verify")
 STEP_SIGNALS = ("consistency", "logprobs", "verify")  # measured per step; `check` is read from the trace
@@ -48,39 +47,11 @@ def answer_fields(contract: dict[str, Any], writes: list[str]) -> list[str]:
     return rest or list(writes)
 
 
-def same_answer(a: Any, b: Any, tolerance: float = 1e-6) -> bool:
-    """Numbers within `tolerance`; strings by normalized text or, when both are arithmetic, by value.
-
-    >>> same_answer("24 + 48", "48+24"), same_answer("Yes", " yes"), same_answer(3, "3.0")
-    (True, True, True)
-    """
-    if numbers_match(a, b, tolerance):
-        return True
-    if isinstance(a, str) and isinstance(b, str):
-        if " ".join(a.lower().split()) == " ".join(b.lower().split()):
-            return True
-        x, y = _arithmetic(a), _arithmetic(b)
-        return x is not None and y is not None and numbers_match(x, y, tolerance)
-    if isinstance(a, str) != isinstance(b, str):  # "3 * 4" against 12
-        x = _arithmetic(a) if isinstance(a, str) else a
-        y = _arithmetic(b) if isinstance(b, str) else b
-        return numbers_match(x, y, tolerance)
-    return bool(a == b)
-
-
-def _arithmetic(text: str) -> float | None:
-    try:
-        value = safe_eval(text.replace(",", "").replace("$", ""), {})
-    except (UnsafeExpressionError, RecursionError, ValueError, TypeError, ZeroDivisionError, OverflowError):
-        return None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def consistency(answer: dict[str, Any], samples: list[dict[str, Any] | None], fields: list[str]) -> float:
     """Share of `samples` that agree with `answer` on every field in `fields` (an unusable sample disagrees)."""
     if not samples:
         return 1.0
-    agree = sum(s is not None and all(same_answer(answer.get(f), s.get(f)) for f in fields) for s in samples)
+    agree = sum(s is not None and all(answers_equal(answer.get(f), s.get(f), arithmetic=True) for f in fields) for s in samples)
     return agree / len(samples)
 
 
@@ -122,7 +93,7 @@ def _value_spans(text: str, fields: list[str]) -> list[tuple[int, int]]:
 def verify_confidence(reply: str) -> float | None:
     """1.0 when a verifier's reply says the answer is correct, 0.0 when it says not, None when unusable."""
     from skillc.adapters.json_output import parse_json_object
-    from skillc.errors import MalformedOutputError
+    from skillc.core.errors import MalformedOutputError
 
     try:
         verdict = parse_json_object(reply)

@@ -7,8 +7,9 @@ similar first) until the budget is spent; they are shown in similarity order, ea
 Example:
     >>> import tempfile
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
-    >>> from skillc.skills.bank import ExampleBank, new_record
-    >>> from skillc.skills.spec import RetrievalPolicy
+    >>> from skillc.core.records import new_record
+    >>> from skillc.skills.bank import ExampleBank
+    >>> from skillc.core.spec import RetrievalPolicy
     >>> bank = ExampleBank(embeddings=DeterministicFakeEmbedding(size=8))
     >>> _ = bank.add([new_record("add", {"q": "2+3"}, {"answer": 5}, reasoning="2 plus 3 makes 5")])
     >>> [role for role, _ in demo_messages(bank, "add", {"q": "4+4"}, RetrievalPolicy(k=2))]
@@ -18,18 +19,29 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from skillc.adapters.tokens import count_tokens
-
-if TYPE_CHECKING:
-    from skillc.skills.bank import ExampleBank
-    from skillc.skills.spec import RetrievalPolicy
+from skillc.core.spec import RetrievalPolicy
 
 DEMO_INTRO = "Worked example of this step. Inputs:\n"
 
 
-def demo_messages(bank: ExampleBank | None, step: str, inputs: dict[str, Any], policy: RetrievalPolicy) -> list[tuple[str, str]]:
+class DemoBank(Protocol):
+    """What a graph needs of an example bank (`skillc.skills.bank.ExampleBank` is one)."""
+
+    def __len__(self) -> int: ...
+
+    def search(self, input: Any, k: int = 3, *, step: str | None = None, mmr: bool = False) -> list[dict[str, Any]]:
+        """The `k` records of `step` nearest to `input`."""
+        ...
+
+    def grow(self, record: dict[str, Any]) -> Any:
+        """Add an escalation's validated answer (a no-op when growth is off)."""
+        ...
+
+
+def demo_messages(bank: DemoBank | None, step: str, inputs: dict[str, Any], policy: RetrievalPolicy) -> list[tuple[str, str]]:
     """User/assistant message pairs of the chosen demos (empty when there is no bank or k is 0)."""
     if bank is None or policy.k <= 0 or len(bank) == 0:
         return []

@@ -20,9 +20,9 @@ from langgraph.errors import NodeError
 from langgraph.graph import END
 from langgraph.types import Command, RetryPolicy, interrupt
 
-from skillc.errors import BackendUnavailable, SkillcError
+from skillc.core.errors import BackendUnavailable, SkillcError
+from skillc.core.spec import Step
 from skillc.graphs.state import ATTEMPTS, ERROR, FEEDBACK, MODE, TRACE
-from skillc.skills.spec import Step
 
 ESCALATE_TASK = "skillc_escalate_task"
 FINISH = "skillc_finish"

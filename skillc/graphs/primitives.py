@@ -7,7 +7,7 @@ an earlier step within its bound. A failed attempt raises `StepFailure`; the nod
 (`skillc.graphs.failure`) decides what happens next.
 
 Example:
-    >>> from skillc.skills.spec import Step
+    >>> from skillc.core.spec import Step
     >>> step = Step(id="total", primitive="compute", instruction="Multiply.", reads=["p", "q"],
     ...             writes=["total"], expression="p * q", next="END",
     ...             contract={"type": "object", "properties": {"total": {"type": "number"}}})
@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from langgraph.graph import END
 from langgraph.types import Command, interrupt
@@ -31,12 +31,17 @@ from skillc.adapters.calls import CallResult, call_model
 from skillc.adapters.json_output import parse_json_object
 from skillc.adapters.models import ModelHandle
 from skillc.adapters.pricing import PriceTable
-from skillc.errors import (
+from skillc.core.contracts import contract_errors
+from skillc.core.errors import (
     BackendUnavailable,
     MalformedOutputError,
     UnsafeExpressionError,
 )
-from skillc.graphs.checks import contract_errors, run_check
+from skillc.core.records import new_record
+from skillc.core.safe_eval import normalize_math, safe_eval
+from skillc.core.spec import END as SPEC_END
+from skillc.core.spec import EscalationPolicy, RetrievalPolicy, Step
+from skillc.graphs.checks import run_check
 from skillc.graphs.confidence import (
     answer_fields,
     below,
@@ -44,7 +49,8 @@ from skillc.graphs.confidence import (
     logprob_confidence,
     verify_confidence,
 )
-from skillc.graphs.demos import demo_messages
+from skillc.graphs.config import Escalation
+from skillc.graphs.demos import DemoBank, demo_messages
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
 from skillc.graphs.prompts import (
     simplified_contract,
@@ -52,17 +58,10 @@ from skillc.graphs.prompts import (
     task_messages,
     verify_messages,
 )
-from skillc.graphs.safe_eval import normalize_math, safe_eval
 from skillc.graphs.state import ATTEMPTS, FEEDBACK, MODE, TRACE, VISITS, values_of
-from skillc.skills.spec import END as SPEC_END
-from skillc.skills.spec import EscalationPolicy, RetrievalPolicy, Step
-
-if TYPE_CHECKING:
-    from skillc.skills.bank import ExampleBank
 
 log = logging.getLogger(__name__)
 Node = Callable[[dict[str, Any]], Any]
-Escalation = Literal["step", "task", "off"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Executors:
     teacher: ModelHandle | None = None
     prices: PriceTable = field(default_factory=PriceTable)
     escalation: Escalation = "step"
-    bank: ExampleBank | None = None
+    bank: DemoBank | None = None
     retrieval: RetrievalPolicy = field(default_factory=RetrievalPolicy)
     confidence: EscalationPolicy = field(default_factory=EscalationPolicy)
 
@@ -327,7 +326,6 @@ def _record_escalation(ex: Executors, step: Step, record: dict[str, Any], output
     """Keep the teacher's validated answer to an escalated step as a new worked example."""
     if ex.bank is None:
         return
-    from skillc.skills.bank import new_record
 
     example = new_record(step.id, record.get("inputs") or {}, output, reasoning=str(output.get("reasoning", "")),
                          source="escalation", model=record.get("model"), raw=record.get("raw"))

@@ -3,7 +3,7 @@
 Every LLM primitive has one shape: do this step only, add no steps, answer in the contract.
 
 Example:
-    >>> from skillc.skills.spec import Step
+    >>> from skillc.core.spec import Step
     >>> step = Step(id="kind", primitive="classify", instruction="Is it an invoice?",
     ...             reads=["text"], writes=["label"], next="END",
     ...             contract={"type": "object", "properties": {"label": {"enum": ["invoice", "other"]}}})
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skillc.skills.spec import Step
+from skillc.core.spec import Step
 
 EXECUTOR_SYSTEM = (
     "You are an executor. You carry out exactly one step of a fixed plan. "

@@ -4,7 +4,7 @@ Every input field, every value a step writes and every output field is a top-lev
 graph that shares those keys can add the skill as a subgraph. Bookkeeping keys start with `skillc_`.
 
 Example:
-    >>> from skillc.skills.spec import SkillSpec
+    >>> from skillc.core.spec import SkillSpec
     >>> spec = SkillSpec.model_validate({"name": "s", "task": "t", "entry": "a",
     ...     "input_schema": {"type": "object", "properties": {"x": {}}},
     ...     "output_schema": {"type": "object", "properties": {"y": {}}},
@@ -20,7 +20,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
-from skillc.skills.spec import SkillSpec
+from skillc.core.spec import SkillSpec
 
 TRACE = "skillc_trace"
 ERROR = "skillc_error"

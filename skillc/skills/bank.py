@@ -13,6 +13,7 @@ readers skip it and the next writer cuts it off, so at most the record being wri
 Example:
     >>> import tempfile
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> from skillc.core.records import new_record
     >>> bank = ExampleBank(tempfile.mkdtemp(), embeddings=DeterministicFakeEmbedding(size=16))
     >>> bank.add([new_record("add", {"q": "2+3"}, {"answer": 5}, reasoning="2 plus 3 makes 5")]).kept
     1
@@ -27,13 +28,11 @@ import hashlib
 import json
 import logging
 import os
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import faiss
 import numpy as np
@@ -43,8 +42,8 @@ from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from skillc.adapters.embeddings import default_embeddings, embed, embeddings_id
-from skillc.errors import SkillFolderError
-from skillc.skills.files import (
+from skillc.core.errors import SkillFolderError
+from skillc.core.files import (
     MANIFEST,
     atomic_write_bytes,
     atomic_write_text,
@@ -56,37 +55,7 @@ from skillc.skills.quality import QualityFilter, input_text
 log = logging.getLogger(__name__)
 
 EXAMPLES, INDEX, INDEX_META, LOCK = "examples.jsonl", "index.faiss", "index.json", ".examples.lock"
-Source = Literal["teacher", "log", "human", "escalation"]
 APPROX_THRESHOLD = 20_000
-
-
-def new_record(
-    step: str,
-    input: dict[str, Any],
-    output: dict[str, Any],
-    *,
-    reasoning: str = "",
-    source: Source = "teacher",
-    model: str | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """A bank record with a fresh id and the current time.
-
-    >>> new_record("s", {"q": "x"}, {"a": 1}, source="human")["source"]
-    'human'
-    """
-    return {
-        "id": uuid.uuid4().hex,
-        "step": step,
-        "input": input,
-        "reasoning": reasoning,
-        "output": output,
-        "source": source,
-        "model": model,
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quality": [],
-        **extra,
-    }
 
 
 @dataclass

@@ -5,14 +5,16 @@ beside it, never a PNG fetched from a rendering service. Every value is escaped.
 
 Example:
     >>> from skillc.skills.skill import Skill
-    >>> from skillc.skills.spec import SkillSpec
+    >>> from skillc.core.spec import SkillSpec
     >>> spec = SkillSpec.model_validate({"name": "mul", "task": "Multiply <two> numbers.", "entry": "total",
     ...     "input_schema": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}},
     ...     "output_schema": {"type": "object", "properties": {"total": {"type": "number"}}},
     ...     "steps": [{"id": "total", "primitive": "compute", "instruction": "a times b", "reads": ["a", "b"],
     ...                "writes": ["total"], "expression": "a * b", "next": "END",
     ...                "contract": {"type": "object", "properties": {"total": {"type": "number"}}}}]})
-    >>> html_text = skill_html(Skill(spec, evaluation={"accuracy": 0.92}))
+    >>> from skillc.core.report import EvalReport
+    >>> report = EvalReport(skill="mul", items=12, metric="numeric", conditions=[], summary={"accuracy": 0.92})
+    >>> html_text = skill_html(Skill(spec, evaluation=report))
     >>> "Multiply &lt;two&gt; numbers." in html_text and "accuracy" in html_text
     True
     >>> skill_markdown(Skill(spec)).splitlines()[0]
@@ -24,6 +26,8 @@ from __future__ import annotations
 import html
 import re
 from typing import TYPE_CHECKING, Any
+
+from skillc.core.report import EvalReport
 
 if TYPE_CHECKING:
     from skillc.skills.skill import Skill
@@ -54,7 +58,12 @@ def step_rows(skill: Skill) -> list[dict[str, str]]:
 
 
 def eval_summary(evaluation: Any) -> list[tuple[str, str]]:
-    """Scalar entries of an eval report (dicts flattened with dots, 3 levels; lists counted), at most 12."""
+    """Scalar entries of an eval report (dicts flattened with dots, 3 levels; lists counted), at most 12.
+
+    An `EvalReport` shows its size, metric and summary (the few numbers worth reading first).
+    """
+    if isinstance(evaluation, EvalReport):
+        evaluation = {"items": evaluation.items, "metric": evaluation.metric, **evaluation.summary}
     if not isinstance(evaluation, dict):
         return [] if evaluation is None else [("evaluation", _short(evaluation))]
     out: list[tuple[str, str]] = []

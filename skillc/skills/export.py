@@ -5,7 +5,7 @@ it is trained on what it will be asked. With `with_reasoning`, the assistant tur
 reasoning, a blank line, and then the answer JSON.
 
 Example:
-    >>> from skillc.skills.spec import Step
+    >>> from skillc.core.spec import Step
     >>> step = Step(id="add", primitive="transform", instruction="Add the numbers.", reads=["q"],
     ...             writes=["answer"], next="END", contract={"type": "object", "properties": {"answer": {"type": "number"}}})
     >>> row = export_row("openai", "Do sums.", step, {"input": {"q": "2+3"}, "output": {"answer": 5}, "reasoning": "2+3 is 5"})
@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from skillc.core.spec import SkillSpec, Step
 from skillc.graphs.prompts import step_messages
-from skillc.skills.spec import SkillSpec, Step
 
 Format = Literal["openai", "sharegpt", "alpaca"]
 FORMATS: tuple[Format, ...] = ("openai", "sharegpt", "alpaca")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skillc.errors import InvalidInputError
+from skillc.core.errors import InvalidInputError
 
 REFUSAL_PATTERNS = re.compile(
     r"(i'?m sorry|i am sorry|i cannot|i can'?t (help|assist|do)|i am unable|i'?m unable|as an ai\b|"
@@ -95,7 +95,7 @@ def blocklist_from_jsonl(path: str | Path) -> frozenset[str]:
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"blocklist file not found: {path}")
-    from skillc.skills.files import json_lines
+    from skillc.core.files import json_lines
 
     texts: list[str] = []
     for value in json_lines(path.read_text(encoding="utf-8").splitlines(), path, InvalidInputError):

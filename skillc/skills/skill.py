@@ -5,7 +5,7 @@ is executed, and nothing is unpickled.
 
 Example:
     >>> import tempfile
-    >>> from skillc.skills.spec import SkillSpec
+    >>> from skillc.core.spec import SkillSpec
     >>> spec = SkillSpec.model_validate({"name": "mul", "task": "Multiply two numbers.", "entry": "total",
     ...     "input_schema": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}},
     ...     "output_schema": {"type": "object", "properties": {"total": {"type": "number"}}},
@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from pathlib import Path
@@ -29,24 +28,25 @@ from langgraph.graph import StateGraph
 from pydantic import ValidationError
 
 from skillc.adapters.calls import estimate_messages_tokens
-from skillc.adapters.models import resolve_model
-from skillc.adapters.pricing import PriceTable
-from skillc.errors import SkillFolderError
-from skillc.graphs.builder import build_graph, drawable
-from skillc.graphs.primitives import Escalation
-from skillc.graphs.prompts import task_messages
-from skillc.graphs.state import ERROR, TRACE
-from skillc.graphs.trace import RunResult, summarize
-from skillc.skills.bank import INDEX, INDEX_META, LOCK, ExampleBank, folder_lock
-from skillc.skills.files import (
+from skillc.core.errors import SkillFolderError
+from skillc.core.files import (
     MANIFEST,
     atomic_write_text,
     verify_manifest,
     write_manifest,
 )
+from skillc.core.report import EvalReport, read_report
+from skillc.core.spec import SkillSpec
+from skillc.core.task import validate_against
+from skillc.core.trace import RunResult, StepRecord, summarize, trace_records
+from skillc.graphs.builder import build_graph, drawable
+from skillc.graphs.config import RunConfig
+from skillc.graphs.prompts import task_messages
+from skillc.graphs.state import ERROR, TRACE
+from skillc.skills.bank import INDEX, INDEX_META, LOCK, ExampleBank, folder_lock
+from skillc.skills.display import skill_html, skill_markdown
+from skillc.skills.dropin import as_node, as_subgraph, as_tool
 from skillc.skills.skill_md import read_front_matter, render_skill_md
-from skillc.skills.spec import SkillSpec
-from skillc.skills.task import validate_against
 
 SKILL_MD, SKILL_JSON, EXAMPLES, EVAL = "SKILL.md", "skill.json", "examples.jsonl", "eval.json"
 EVAL_PNG = "eval.png"  # the cost–quality curve `skillc eval` draws beside eval.json
@@ -68,13 +68,13 @@ class Skill:
         self,
         spec: SkillSpec,
         examples: list[dict[str, Any]] | None = None,
-        evaluation: dict[str, Any] | None = None,
+        evaluation: EvalReport | dict[str, Any] | None = None,
         path: Path | None = None,
         license: str = "Apache-2.0",
     ) -> None:
         self.spec = spec
         self.examples = examples or []
-        self.evaluation = evaluation
+        self.evaluation = EvalReport.model_validate(evaluation) if isinstance(evaluation, dict) else evaluation
         self.path = path
         self.license = license
         self._compiled: dict[tuple[Any, ...], Any] = {}
@@ -97,35 +97,47 @@ class Skill:
             self.examples = self._bank.records
         return self._bank
 
-    def graph(
-        self,
-        student: Any = None,
-        teacher: Any = None,
-        *,
-        escalation: Escalation | None = None,
-        prices: PriceTable | None = None,
-    ) -> StateGraph:
-        """The skill as a langgraph `StateGraph` builder; compile it with your own checkpointer."""
-        return build_graph(self.spec, student=student, teacher=teacher, escalation=escalation, prices=prices,
-                           bank=self.bank)
+    def replace(self, **changes: Any) -> Skill:
+        """A copy with `changes` applied (`spec`, `examples`, `evaluation`, `path`, `license`).
 
-    def as_subgraph(self, student: Any = None, teacher: Any = None, **kwargs: Any) -> Any:
-        """The skill compiled as a subgraph for a parent that shares its keys (see `skillc.adapters.dropin`)."""
-        from skillc.adapters.dropin import as_subgraph
+        The copy shares nothing mutable with this skill; with `path` kept, its bank is the folder's.
 
-        return as_subgraph(self, student=student, teacher=teacher, **kwargs)
+        >>> from skillc.core.spec import SkillSpec
+        >>> s = Skill(SkillSpec.model_validate({"name": "a", "task": "t", "entry": "x",
+        ...     "input_schema": {"type": "object", "properties": {"a": {}}},
+        ...     "output_schema": {"type": "object", "properties": {"b": {}}},
+        ...     "steps": [{"id": "x", "primitive": "compute", "instruction": "i", "reads": ["a"], "writes": ["b"],
+        ...                "expression": "a", "next": "END", "contract": {"type": "object"}}]}))
+        >>> s.replace(license="MIT").license, s.license
+        ('MIT', 'Apache-2.0')
+        """
+        fields = {"spec": self.spec, "examples": None if self.path else list(self.examples),
+                  "evaluation": self.evaluation, "path": self.path, "license": self.license, **changes}
+        return Skill(**fields)
 
-    def as_node(self, student: Any = None, teacher: Any = None, **kwargs: Any) -> Any:
+    def graph(self, student: Any = None, teacher: Any = None, *, config: RunConfig | None = None,
+              **options: Any) -> StateGraph:
+        """The skill as a langgraph `StateGraph` builder; compile it with your own checkpointer.
+
+        Models and `escalation=` / `prices=` may be given here or as one `config=RunConfig(...)`.
+        """
+        return build_graph(self.spec, RunConfig.of(config, student=student, teacher=teacher, **options), bank=self.bank)
+
+    def as_subgraph(self, student: Any = None, teacher: Any = None, *, config: RunConfig | None = None,
+                    **options: Any) -> Any:
+        """The skill compiled as a subgraph for a parent that shares its keys (see `skillc.skills.dropin`)."""
+        return as_subgraph(self, RunConfig.of(config, student=student, teacher=teacher, **options))
+
+    def as_node(self, student: Any = None, teacher: Any = None, *, config: RunConfig | None = None,
+                input_map: dict[str, str] | None = None, output_map: dict[str, str] | None = None, **options: Any) -> Any:
         """A node function with `input_map` / `output_map` for a parent that names things differently."""
-        from skillc.adapters.dropin import as_node
+        return as_node(self, RunConfig.of(config, student=student, teacher=teacher, **options),
+                       input_map=input_map, output_map=output_map)
 
-        return as_node(self, student=student, teacher=teacher, **kwargs)
-
-    def as_tool(self, student: Any = None, teacher: Any = None, **kwargs: Any) -> Any:
+    def as_tool(self, student: Any = None, teacher: Any = None, *, config: RunConfig | None = None,
+                name: str | None = None, **options: Any) -> Any:
         """A LangChain `StructuredTool` for `create_agent` or a `ToolNode`."""
-        from skillc.adapters.dropin import as_tool
-
-        return as_tool(self, student=student, teacher=teacher, **kwargs)
+        return as_tool(self, RunConfig.of(config, student=student, teacher=teacher, **options), name=name)
 
     def mermaid(self) -> str:
         """Mermaid text of the graph (offline)."""
@@ -137,62 +149,50 @@ class Skill:
 
     def _repr_html_(self) -> str:
         """Jupyter display: name, description, steps, graph (offline ASCII + mermaid text), last eval."""
-        from skillc.skills.display import skill_html
-
         return skill_html(self)
 
     def _repr_markdown_(self) -> str:
         """Jupyter display as Markdown (same content as `_repr_html_`)."""
-        from skillc.skills.display import skill_markdown
-
         return skill_markdown(self)
 
-    def run(
-        self,
-        inputs: dict[str, Any],
-        *,
-        student: Any = None,
-        teacher: Any = None,
-        escalation: Escalation | None = None,
-        prices: PriceTable | None = None,
-    ) -> RunResult:
-        """Run the skill once on `inputs` and return the output (or typed error) with its trace and cost."""
+    def run(self, inputs: dict[str, Any], student: Any = None, teacher: Any = None, *,
+            config: RunConfig | None = None, **options: Any) -> RunResult:
+        """Run the skill once on `inputs` and return the output (or typed error) with its trace and cost.
+
+        Models and `escalation=` / `prices=` may be given here or as one `config=RunConfig(...)`.
+        """
         validate_against(inputs, self.spec.input_schema, "input")
-        prices = prices or PriceTable()
-        teacher_handle = resolve_model(teacher) if teacher is not None else None
-        graph = self._compiled_graph(student, teacher, escalation, prices)
+        config = RunConfig.of(config, student=student, teacher=teacher, **options)
+        graph = self._compiled_graph(config)
         limit = 10 + sum((s.max_visits * (s.max_retries + 4)) for s in self.spec.steps) * 2
         final = graph.invoke(dict(inputs), {"recursion_limit": limit, "run_id": uuid.uuid4()})
-        records = list(final.get(TRACE) or [])
+        trace = trace_records(final.get(TRACE) or [])
         error = final.get(ERROR)
         if "__interrupt__" in final and error is None:
             question = final["__interrupt__"][0].value
             error = {"kind": "needs_input", "step": question.get("step"), "message": str(question.get("question"))}
         output = {k: final.get(k) for k in self.spec.output_fields}
-        baseline = self.teacher_baseline_usd(inputs, records, teacher_handle, prices)
-        return summarize(records, output=output, error=error, baseline_usd=baseline)
+        baseline = self.teacher_baseline_usd(inputs, trace, config)
+        return summarize(trace, output=output, error=error, baseline_usd=baseline)
 
-    def _compiled_graph(self, student: Any, teacher: Any, escalation: Escalation | None, prices: PriceTable) -> Any:
-        """The compiled graph for these models, built once and reused across runs (batch hot path)."""
-        key = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (student, teacher)) + (escalation, id(prices), id(self.spec), id(self._bank))
+    def _compiled_graph(self, config: RunConfig) -> Any:
+        """The compiled graph for this configuration, built once and reused across runs (batch hot path)."""
+        models = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (config.student, config.teacher))
+        key = (*models, config.escalation, id(config.prices), id(self.spec), id(self._bank))
         if key not in self._compiled:
-            self._compiled = {key: self.graph(student, teacher, escalation=escalation, prices=prices).compile()}
+            self._compiled = {key: self.graph(config=config).compile()}
         return self._compiled[key]
 
-    def teacher_baseline_usd(
-        self, inputs: dict[str, Any], records: list[dict[str, Any]], teacher: Any, prices: PriceTable
-    ) -> float:
+    def teacher_baseline_usd(self, inputs: dict[str, Any], trace: list[StepRecord], config: RunConfig) -> float:
         """Estimated cost of the teacher doing this task alone, in one call, on these inputs."""
-        if teacher is None:
+        handle = config.handle("teacher")
+        if handle is None or handle.kind == "local":
             return 0.0
         from langchain_core.messages import convert_to_messages
 
-        handle = resolve_model(teacher)
         prompt = convert_to_messages(task_messages(self.spec.task, inputs, self.spec.output_schema))
-        out_tokens = self.spec.baseline_output_tokens or sum(int(r.get("output_tokens") or 0) for r in records)
-        if handle.kind == "local":
-            return 0.0
-        return prices.cost(handle.name, estimate_messages_tokens(prompt), out_tokens)
+        out_tokens = self.spec.baseline_output_tokens or sum(r.output_tokens for r in trace)
+        return config.prices.cost(handle.name, estimate_messages_tokens(prompt), out_tokens)
 
     def save(self, folder: str | Path) -> Path:
         """Write the skill folder (SKILL.md, skill.json, examples.jsonl, eval.json, manifest.json)."""
@@ -212,7 +212,7 @@ class Skill:
         self._bank = self.bank.save(folder)
         self.examples = self._bank.records
         if self.evaluation is not None:
-            atomic_write_text(folder / EVAL, json.dumps(self.evaluation, indent=2) + "\n")
+            atomic_write_text(folder / EVAL, self.evaluation.to_json())
         atomic_write_text(folder / SKILL_MD, render_skill_md(self.spec, self.mermaid(), self.license))
         write_manifest(folder)
         self.path = folder
@@ -242,7 +242,7 @@ class Skill:
         problems = spec.problems()
         if problems:
             raise SkillFolderError(f"{folder / SKILL_JSON}: invalid graph: {'; '.join(problems)}")
-        evaluation = json.loads((folder / EVAL).read_text(encoding="utf-8")) if (folder / EVAL).exists() else None
+        evaluation = read_report(folder / EVAL) if (folder / EVAL).exists() else None
         skill = cls(spec, None, evaluation, folder, str(front.get("license", "Apache-2.0")))
         _ = skill.bank  # reads examples.jsonl now, so a corrupt bank is refused at load
         return skill

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from skillc.errors import SkillFolderError
+from skillc.core.errors import SkillFolderError
 
 if TYPE_CHECKING:
-    from skillc.skills.spec import SkillSpec
+    from skillc.core.spec import SkillSpec
 
 MAX_DESCRIPTION = 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from skillc.adapters.json_output import parse_json_object
-from skillc.errors import MalformedOutputError
+from skillc.core.errors import MalformedOutputError
 
 
 def test_line_comments_are_dropped_but_slashes_in_strings_kept() -> None:

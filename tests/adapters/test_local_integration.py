@@ -21,9 +21,9 @@ from skillc.adapters.local import MODELS, local_model
 from skillc.adapters.local import server as server_module
 from skillc.adapters.local.server import LocalServer, ServerStartError, stop_all
 from skillc.adapters.local.weights import WeightsError, ensure_weights, is_installed
-from skillc.graphs.checks import contract_errors
+from skillc.core.contracts import contract_errors
+from skillc.core.spec import SkillSpec
 from skillc.skills.skill import Skill
-from skillc.skills.spec import SkillSpec
 
 pytestmark = [
     pytest.mark.integration,

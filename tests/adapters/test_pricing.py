@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from skillc.adapters.pricing import PriceTable
-from skillc.errors import InvalidInputError
+from skillc.core.errors import InvalidInputError
 
 
 def test_cost_is_tokens_times_price_per_million():

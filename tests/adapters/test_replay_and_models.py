@@ -8,7 +8,7 @@ import json
 import pytest
 
 from skillc.adapters.models import resolve_model
-from skillc.errors import InvalidInputError, ModelURIError, ReplayMissError
+from skillc.core.errors import InvalidInputError, ModelURIError, ReplayMissError
 from tests.fakes import ScriptedChatModel
 
 

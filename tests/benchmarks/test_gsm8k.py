@@ -22,7 +22,7 @@ from skillc.benchmarks.gsm8k import (
     strip_annotations,
     write_summary,
 )
-from skillc.errors import InvalidInputError
+from skillc.core.errors import InvalidInputError
 from tests.fakes import ScriptedChatModel, json_reply, step_of
 
 DESIGN = {

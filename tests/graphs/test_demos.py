@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
+from skillc.core.records import new_record
+from skillc.core.spec import RetrievalPolicy
 from skillc.graphs.demos import DEMO_INTRO, demo_messages
-from skillc.skills.bank import ExampleBank, new_record
+from skillc.skills.bank import ExampleBank
 from skillc.skills.skill import Skill
-from skillc.skills.spec import RetrievalPolicy
 from tests.conftest import INVOICE_TEXT
 from tests.fakes import ScriptedChatModel, json_reply
 

@@ -8,11 +8,11 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from skillc.errors import BackendUnavailable, SkillGaveUp
+from skillc.core.errors import BackendUnavailable, SkillGaveUp
+from skillc.core.spec import SkillSpec
 from skillc.graphs.builder import build_graph
 from skillc.graphs.failure import transport_retry_policy
 from skillc.skills.skill import Skill
-from skillc.skills.spec import SkillSpec
 from tests.conftest import INVOICE_TEXT
 from tests.fakes import ScriptedChatModel, json_reply
 
@@ -140,9 +140,9 @@ def test_backend_down_everywhere_gives_up_as_backend_error(invoice_spec):
     ).compile()
     final = graph.invoke({"text": INVOICE_TEXT})
     assert final["skillc_error"]["kind"] == "backend"
-    from skillc.graphs.trace import summarize
+    from skillc.core.trace import summarize, trace_records
 
-    result = summarize(final["skillc_trace"], output=None, error=final["skillc_error"], baseline_usd=0)
+    result = summarize(trace_records(final["skillc_trace"]), output=None, error=final["skillc_error"], baseline_usd=0)
     with pytest.raises(BackendUnavailable):
         result.raise_for_error()
 

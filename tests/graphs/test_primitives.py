@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from skillc.core.spec import SkillSpec
 from skillc.graphs.prompts import EXECUTOR_SYSTEM, PRIMITIVE_LINES
 from skillc.skills.skill import Skill
-from skillc.skills.spec import SkillSpec
 from tests.fakes import ScriptedChatModel, json_reply
 
 CONTRACTS = {

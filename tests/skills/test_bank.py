@@ -17,8 +17,9 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 from langchain_core.vectorstores import InMemoryVectorStore
 
-from skillc.errors import SkillFolderError
-from skillc.skills.bank import EXAMPLES, INDEX, INDEX_META, ExampleBank, new_record
+from skillc.core.errors import SkillFolderError
+from skillc.core.records import new_record
+from skillc.skills.bank import EXAMPLES, INDEX, INDEX_META, ExampleBank
 from skillc.skills.quality import QualityFilter, blocklist_of
 
 
@@ -218,7 +219,8 @@ def test_four_processes_appending_500_records_each(tmp_path):
 WRITER = """
 import sys
 from langchain_core.embeddings import DeterministicFakeEmbedding
-from skillc.skills.bank import ExampleBank, new_record
+from skillc.core.records import new_record
+from skillc.skills.bank import ExampleBank
 bank = ExampleBank(sys.argv[1], embeddings=DeterministicFakeEmbedding(size=64))
 i = 0
 while True:

@@ -8,6 +8,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from langchain_core.runnables.graph import Graph
 
+from skillc.core.report import EvalReport
 from skillc.skills.display import (
     MAX_EVAL_ITEMS,
     eval_summary,
@@ -61,13 +62,17 @@ def test_steps_table_shows_expressions_checks_failure_edges_and_decisions(invoic
     assert rows["fields"]["reads → writes"] == "text → quantity, unit_price, stated_total"
 
 
+def report_with(summary: dict) -> EvalReport:
+    return EvalReport(skill="invoice-total", items=12, metric="numeric", conditions=[], summary=summary)
+
+
 def test_everything_is_escaped(invoice_spec):
     spec = invoice_spec.model_copy(update={"task": "Read <script>alert('x')</script> & total | sum *now*"})
-    page = skill_html(Skill(spec, evaluation={"<b>note</b>": "<img src=x onerror=alert(1)>"}))
+    page = skill_html(Skill(spec, evaluation=report_with({"<b>note</b>": "<img src=x onerror=alert(1)>"})))
     assert "<script>" not in page and "<img" not in page and "<b>note</b>" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; total" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    text = skill_markdown(Skill(spec, evaluation={"<b>note</b>": "<img src=x>"}))
+    text = skill_markdown(Skill(spec, evaluation=report_with({"<b>note</b>": "<img src=x>"})))
     assert "<script>" not in text and "<img" not in text and "<b>" not in text
     assert r"&lt;script&gt;alert('x')&lt;/script&gt; &amp; total \| sum \*now\*" in text
     assert "kind == 'invoice' → fields" in text
@@ -92,14 +97,15 @@ def test_last_eval_summary_is_compact_and_defensive(invoice_spec):
     assert len(eval_summary({f"k{i}": i for i in range(50)})) == MAX_EVAL_ITEMS
     assert eval_summary(None) == [] and eval_summary({}) == []
     assert eval_summary([0.5, 0.7]) == [("evaluation", "[0.5, 0.7]")]
-    page = Skill(invoice_spec, evaluation=report)._repr_html_()
+    typed = report_with({"accuracy": 0.916666666, "settings": {"escalation": "step"}})
+    page = Skill(invoice_spec, evaluation=typed)._repr_html_()
     assert "<td><code>settings.escalation</code></td><td>step</td>" in page
     assert "last eval: none" not in page
-    assert "**last eval**: accuracy = 0.9167, items = 12" in Skill(invoice_spec, evaluation=report)._repr_markdown_()
+    assert "**last eval**: items = 12, metric = numeric, accuracy = 0.9167" in Skill(invoice_spec, evaluation=typed)._repr_markdown_()
 
 
 def test_saved_eval_is_shown_after_load(tmp_path, invoice_spec):
-    folder = Skill(invoice_spec, evaluation={"accuracy": 0.75}).save(tmp_path / "invoice-total")
+    folder = Skill(invoice_spec, evaluation=report_with({"accuracy": 0.75})).save(tmp_path / "invoice-total")
     assert "<td><code>accuracy</code></td><td>0.75</td>" in Skill.load(folder)._repr_html_()
 
 

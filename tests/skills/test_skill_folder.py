@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from skillc.errors import SkillFolderError
-from skillc.skills.files import sha256_file
+from skillc.core.errors import SkillFolderError
+from skillc.core.files import sha256_file
 from skillc.skills.skill import Skill
 from skillc.skills.skill_md import read_front_matter
 

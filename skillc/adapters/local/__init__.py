@@ -10,14 +10,16 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from skillc.adapters.handle import ModelHandle
 from skillc.adapters.local.server import LocalServer, shared_server, stop_all
 from skillc.adapters.local.weights import MODELS, LocalModel, ensure_weights
-from skillc.adapters.models import ModelHandle
-from skillc.errors import ModelURIError
+from skillc.core.errors import ModelURIError
 
 MAX_TOKENS = {"teacher": 2048, "student": 768, "tiny": 512}
 
-__all__ = ["MODELS", "LocalModel", "LocalServer", "ensure_weights", "local_model", "stop_all"]
+__all__ = ["MODELS", "LocalModel", "LocalServer", "ensure_weights", "local_model", "register_models", "stop_all"]
 
 
 def local_model(name: str) -> ModelHandle:
@@ -48,3 +50,8 @@ def local_model(name: str) -> ModelHandle:
     )
     return ModelHandle(model=chat, name=f"local:{alias}", kind="local", structured="json_object", uri=f"local:{name}",
                        logprobs=logprobs)
+
+
+def register_models(register: Callable[[str, Callable[[str, str], ModelHandle]], None]) -> None:
+    """The `skillc.models` plug-in hook: makes `local:NAME` URIs resolve here."""
+    register("local", lambda uri, rest: local_model(rest))

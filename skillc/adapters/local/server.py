@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 
 from skillc.adapters.local.weights import LocalModel, cache_dir, ensure_weights
-from skillc.errors import BackendUnavailable
+from skillc.core.errors import BackendUnavailable
 
 BUILD_HINT = (
     'install it without native CPU tuning (the native build crashes on CPUs with AMX): CMAKE_ARGS="-DGGML_NATIVE=OFF '

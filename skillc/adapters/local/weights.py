@@ -20,7 +20,7 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
-from skillc.errors import BackendUnavailable
+from skillc.core.errors import BackendUnavailable
 
 _CHUNK = 8 << 20
 

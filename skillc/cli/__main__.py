@@ -1,0 +1,5 @@
+"""`python -m skillc.cli …`."""
+
+from skillc.cli.app import app
+
+app()

@@ -1,0 +1,520 @@
+"""`skillc …`: compile, run and show skills.
+
+Exit codes: 0 ok · 1 unexpected error · 2 invalid input or usage · 3 the skill gave up (no valid answer)
+· 4 a model backend is down or cannot answer · 5 invalid or tampered skill folder · 6 the teacher could
+not produce a valid skill · 7 `eval --baseline`: quality retention fell by more than `--max-drop` points.
+
+Example:
+    $ skillc compile task.yaml --teacher replay:logs.csv#gpt-4o_response --out skills/invoice-total
+    $ skillc run skills/invoice-total --input '{"text": "..."}' --student local:student --teacher local:teacher
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.syntax import Syntax
+from rich.table import Table
+
+from skillc.adapters.pricing import PriceTable, default_prices
+from skillc.compile.compiler import compile_skill
+from skillc.compile.logs import LogColumns, read_logs
+from skillc.core.errors import InvalidInputError, SkillcError
+from skillc.core.files import atomic_write_text
+from skillc.core.task import Task, load_samples
+from skillc.core.trace import RunResult
+from skillc.skills.export import FORMATS, export_rows
+from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
+from skillc.skills.skill import Skill
+
+EXIT_CODES = (
+    "Exit codes: 0 ok, 1 unexpected error, 2 invalid input, 3 the skill gave up, "
+    "4 model backend down, 5 invalid or tampered skill folder, 6 teacher could not compile, "
+    "7 quality regression (eval --baseline)."
+)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=f"skillc: compile once with a teacher, run cheap with a student.\n\n{EXIT_CODES}")
+PIPED_WIDTH = 140  # rich falls back to 80 columns off a terminal, which folds every table
+
+
+def _console(stderr: bool = False) -> Console:
+    """A rich console; piped into a file or `tee` (and no COLUMNS set) it keeps tables PIPED_WIDTH wide."""
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=PIPED_WIDTH if piped else None)
+
+
+console = _console()
+err = _console(stderr=True)
+
+PricesOpt = Annotated[Path | None, typer.Option("--prices", help="TOML/YAML price overrides (USD per 1M tokens).")]
+
+
+@contextmanager
+def _errors_exit() -> Iterator[None]:
+    """Turn skillc errors into one line on stderr and their exit code."""
+    try:
+        yield
+    except SkillcError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _prices(path: Path | None) -> PriceTable:
+    return PriceTable.from_file(path) if path else default_prices()
+
+
+@app.command("compile")
+def compile_cmd(
+    task_file: Annotated[Path, typer.Argument(help="task.yaml")],
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI")],
+    out: Annotated[Path, typer.Option("--out", help="skill folder to write, e.g. skills/NAME")],
+    samples: Annotated[Path | None, typer.Option("--samples", help="JSONL of extra samples")] = None,
+    max_repairs: Annotated[int, typer.Option(help="times the teacher may repair an invalid design")] = 2,
+    traces: Annotated[bool, typer.Option(help="let the teacher work the samples into examples")] = True,
+    repair_temperature: Annotated[float | None, typer.Option(help="sample repair attempts at this temperature")] = None,
+    prices: PricesOpt = None,
+    logs: Annotated[Path | None, typer.Option("--logs", help="CSV of recorded teacher calls: the bank comes from it")] = None,
+    prompt_col: Annotated[str, typer.Option("--prompt-col", help="column of --logs holding the prompt")] = "prompt",
+    response_col: Annotated[str | None, typer.Option("--response-col", help="column of --logs holding the response")] = None,
+    label_col: Annotated[str | None, typer.Option("--label-col", help="column with true/false or the reference answer")] = None,
+    rows: Annotated[str | None, typer.Option("--rows", help="rows of --logs to use, START:STOP (e.g. 0:500)")] = None,
+    blocklist: Annotated[Path | None, typer.Option("--blocklist", help="JSONL of contaminated inputs to keep out")] = None,
+) -> None:
+    """Compile TASK_FILE into a skill folder with the teacher as architect."""
+    with _errors_exit():
+        task = Task.from_file(task_file)
+        extra = load_samples(samples) if samples else []
+        log_rows, columns = None, None
+        if logs is not None:
+            if not response_col:
+                raise InvalidInputError("--logs needs --response-col (the column with the teacher's responses)")
+            columns = LogColumns(prompt=prompt_col, response=response_col, label=label_col)
+            log_rows = read_logs(logs, columns, _row_slice(rows))
+            err.print(f"{len(log_rows)} recorded calls from {logs.name} become the example bank")
+        quality = QualityFilter(blocklist=blocklist_from_jsonl(blocklist)) if blocklist else None
+        err.print(f"teacher {teacher} designs [bold]{task.name}[/] …")
+        skill = compile_skill(
+            task, teacher=teacher, samples=[*task.samples, *extra], max_repairs=max_repairs,
+            trace_samples=traces, prices=_prices(prices), progress=True, repair_temperature=repair_temperature,
+            logs=log_rows, log_columns=columns, quality=quality,
+        )
+        folder = skill.save(out)
+    _print_compile_summary(skill, folder)
+
+
+def _row_slice(text: str | None) -> slice | None:
+    if not text:
+        return None
+    try:
+        start, _, stop = text.partition(":")
+        return slice(int(start) if start else None, int(stop) if stop else None)
+    except ValueError:
+        raise InvalidInputError(f"--rows must look like 0:500, not {text!r}") from None
+
+
+@app.command("export")
+def export_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    fmt: Annotated[str, typer.Option("--format", help="openai, sharegpt or alpaca")] = "openai",
+    out: Annotated[Path | None, typer.Option("--out", help="JSONL file to write (default stdout)")] = None,
+    with_reasoning: Annotated[bool, typer.Option("--with-reasoning", help="assistant turn: reasoning, then the answer")] = False,
+    source: Annotated[str | None, typer.Option("--source", help="only these sources, e.g. teacher,escalation")] = None,
+) -> None:
+    """Export the skill's example bank as fine-tuning JSONL; counts per source go to stderr."""
+    with _errors_exit():
+        if fmt not in FORMATS:
+            raise InvalidInputError(f"--format must be one of {', '.join(FORMATS)}")
+        skill = Skill.load(skill_dir)
+        sources = {s.strip() for s in source.split(",") if s.strip()} if source else None
+        rows, counts = export_rows(skill.spec, skill.bank.records, fmt, with_reasoning=with_reasoning, sources=sources)  # type: ignore[arg-type]
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        if out is not None:
+            atomic_write_text(out, text)
+        else:
+            sys.stdout.write(text)
+    per_source = ", ".join(f"{k}: {v}" for k, v in counts["written"].items()) or "none"
+    skipped = ", ".join(f"{k}: {v}" for k, v in counts["skipped"].items()) or "none"
+    err.print(f"exported {len(rows)} {fmt} rows ({per_source}); skipped {skipped}" + (f" → {out}" if out else ""))
+
+
+@app.command("run")
+def run_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    student: Annotated[str, typer.Option("--student", help="student model URI")],
+    teacher: Annotated[str | None, typer.Option("--teacher", help="teacher model URI (escalations)")] = None,
+    input_json: Annotated[str | None, typer.Option("--input", help="one input as a JSON object")] = None,
+    inputs: Annotated[Path | None, typer.Option("--inputs", help="JSONL file, one input per line")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="batch: write JSON lines here (default stdout)")] = None,
+    escalation: Annotated[str | None, typer.Option(help="step, task or off (default: the skill's)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    trace: Annotated[bool, typer.Option("--trace", help="include the full trace in JSON output")] = False,
+    prices: PricesOpt = None,
+) -> None:
+    """Run a skill on one input (--input) or many (--inputs), with the student executing every step."""
+    with _errors_exit():
+        if (input_json is None) == (inputs is None):
+            raise InvalidInputError("give exactly one of --input '{...}' or --inputs file.jsonl")
+        if escalation not in (None, "step", "task", "off"):
+            raise InvalidInputError("--escalation must be step, task or off")
+        skill = Skill.load(skill_dir)
+        kwargs: dict[str, Any] = dict(student=student, teacher=teacher, escalation=escalation, prices=_prices(prices))
+        if input_json is not None:
+            result = skill.run(_parse_input(input_json, "--input"), **kwargs)
+            if as_json:
+                print(json.dumps(result_line(skill, None, result, trace=trace), ensure_ascii=False))
+            else:
+                _print_result(skill, result)
+            if result.error is not None:
+                result.raise_for_error()
+            return
+        assert inputs is not None
+        _run_batch(skill, inputs, out, kwargs, trace)
+
+
+def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, Any], trace: bool) -> None:
+    try:
+        lines = [line for line in inputs.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {inputs}: {exc}") from None
+    items = [_parse_input(line, f"{inputs}:{n}") for n, line in enumerate(lines, 1)]
+    sink = open(out, "w", encoding="utf-8") if out else sys.stdout
+    failed = cost = baseline = 0.0
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=err, transient=False) as progress:
+            bar = progress.add_task(f"run {skill.name}", total=len(items))
+            for item in items:
+                payload = item.get("input", item) if isinstance(item.get("input"), dict) else item
+                try:
+                    result = skill.run(payload, **kwargs)
+                except InvalidInputError as exc:
+                    sink.write(json.dumps({"input": payload, "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}) + "\n")
+                    failed += 1
+                    progress.advance(bar)
+                    continue
+                sink.write(json.dumps(result_line(skill, payload, result, trace=trace), ensure_ascii=False) + "\n")
+                sink.flush()
+                failed += result.error is not None
+                cost += result.cost_usd
+                baseline += result.teacher_baseline_usd
+                progress.advance(bar)
+    finally:
+        if out:
+            sink.close()
+    err.print(f"{len(items) - int(failed)}/{len(items)} ok · cost ${cost:.6f} · teacher-only estimate ${baseline:.6f}")
+    if failed:
+        raise typer.Exit(3)
+
+
+@app.command("demo")
+def demo_cmd(
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI")] = "local:teacher",
+    student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
+    out: Annotated[Path, typer.Option("--out", help="where the compiled skill and report.json go")] = Path("skillc-demo"),
+    limit: Annotated[int | None, typer.Option(help="use only the first N bundled invoices")] = None,
+    hourly_usd: Annotated[float, typer.Option(help="assumed machine cost per hour, for the local cost")] = 0.10,
+) -> None:
+    """Compile the bundled invoice task with the teacher, then compare four conditions on 12 invoices."""
+    from skillc.cli.demo import run_demo
+
+    with _errors_exit():
+        run_demo(teacher=teacher, student=student, out=out, limit=limit, hourly_usd=hourly_usd, console=console)
+
+
+@app.command("eval")
+def eval_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    dataset: Annotated[Path, typer.Option("--dataset", help="JSONL: input, expected, optional id/category/difficulty")],
+    student: Annotated[str, typer.Option("--student", help="student model URI")],
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI (teacher-only, escalations, judge)")],
+    metric: Annotated[str, typer.Option(help="exact, numeric, f1, label or judge")] = "numeric",
+    tolerance: Annotated[float, typer.Option(help="relative tolerance for numbers (numeric, f1)")] = 1e-4,
+    label_field: Annotated[str | None, typer.Option("--label-field", help="the label field (metric label)")] = None,
+    by: Annotated[str, typer.Option("--by", help="comma-separated dataset fields to stratify by")] = "category,difficulty",
+    student_priced_as: Annotated[str | None, typer.Option(help="price student tokens as this API model (assumed; local default gpt-4o-mini)")] = None,
+    teacher_priced_as: Annotated[str | None, typer.Option(help="price teacher tokens as this API model (assumed; local default gpt-4o)")] = None,
+    compile_cost: Annotated[float | None, typer.Option("--compile-cost", help="the compile cost in USD (default: from the provenance)")] = None,
+    calls_per_month: Annotated[int, typer.Option("--calls-per-month", help="volume for the monthly saving")] = 100_000,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="per-item result cache (default: .skillc-eval-cache/ beside the dataset)")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="ignore and restart the per-item cache")] = False,
+    limit: Annotated[int | None, typer.Option(help="only the first N items")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="an earlier eval.json to compare retention with")] = None,
+    max_drop: Annotated[float, typer.Option("--max-drop", help="with --baseline: allowed retention drop in points")] = 2.0,
+    prices: PricesOpt = None,
+) -> None:
+    """Evaluate a skill on a labelled dataset: teacher only, raw student, skill, skill + escalation.
+
+    Writes eval.json and eval.png (cost–quality curve) into the skill folder; resumable per item.
+    """
+    from skillc.cli.tables import print_eval_report
+    from skillc.eval.evaluate import evaluate_skill, load_baseline, write_evaluation
+
+    with _errors_exit():
+        skill = Skill.load(skill_dir)
+        old = load_baseline(baseline) if baseline else None
+        report = evaluate_skill(
+            skill, dataset, student=student, teacher=teacher, metric=metric, tolerance=tolerance,  # type: ignore[arg-type]
+            label=label_field, prices=_prices(prices), priced_as={"student": student_priced_as, "teacher": teacher_priced_as},
+            strata=[f.strip() for f in by.split(",") if f.strip()], calls_per_month=calls_per_month,
+            compile_cost_usd=compile_cost, cache_dir=cache_dir, fresh=fresh, limit=limit, console=err,
+        )
+        print_eval_report(console, report)
+        path, png, check = write_evaluation(skill, report, baseline=old, max_drop=max_drop)
+    console.print(f"wrote {path}" + (f" and {png.name}" if png else "") + (f" · {check}" if check else ""))
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    dataset: Annotated[Path, typer.Option("--dataset", help="held-out JSONL samples: input, expected")],
+    student: Annotated[str, typer.Option("--student", help="student model URI (local:NAME?logprobs for logprobs)")],
+    signals: Annotated[str, typer.Option(help="comma-separated: check, consistency, logprobs, verify")] = "check,consistency",
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass unescalated")] = 0.1,
+    samples: Annotated[int, typer.Option(help="consistency: extra answers sampled per step")] = 3,
+    metric: Annotated[str, typer.Option(help="exact, numeric, f1 or label")] = "numeric",
+    tolerance: Annotated[float, typer.Option(help="relative tolerance for numbers")] = 1e-4,
+) -> None:
+    """Set the escalation thresholds from held-out samples and store them in the skill's spec.
+
+    Each signal gets the lowest threshold at which at most --max-wrong-pass of the wrong answers pass;
+    the signal that escalates the fewest items becomes the gate.
+    """
+    from skillc.eval.calibrate import calibrate_skill
+
+    with _errors_exit():
+        skill = Skill.load(skill_dir)
+        policy = skill.spec.escalation.model_copy(update={"samples": samples})
+        skill = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}))
+        tuned, found = calibrate_skill(skill, load_samples(dataset), student=student,
+                                       signals=[x.strip() for x in signals.split(",") if x.strip()],
+                                       max_wrong_pass=max_wrong_pass, metric=metric, tolerance=tolerance, console=err)  # type: ignore[arg-type]
+        tuned.save(skill_dir)
+    table = Table("signal", "threshold", "wrong answers passing", "escalated", "accuracy kept", title=f"calibration on {found[0].items} samples")
+    for c in found:
+        table.add_row(c.signal, "∞" if c.threshold == float("inf") else f"{c.threshold:.3g}", f"{c.wrong_pass_rate:.0%}",
+                      f"{c.escalation_rate:.0%}", f"{c.kept_accuracy:.0%}")
+    console.print(table)
+    gate = tuned.spec.escalation
+    console.print(f"gate: {gate.signals or ['check']} {gate.thresholds} · wrote {skill_dir / 'skill.json'}")
+
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against recorded teachers.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("gsm8k")
+def bench_gsm8k_cmd(
+    data: Annotated[Path, typer.Option("--data", help="the GSM8K folder: teacher_logs.csv, test.jsonl, train.jsonl, contaminated_prompts.jsonl")],
+    student: Annotated[list[str] | None, typer.Option("--student", help="student model URI; repeat it to compare students")] = None,
+    limit: Annotated[int, typer.Option(help="test rows to evaluate, from --start")] = 20,
+    start: Annotated[int, typer.Option(help="first test row (rows 0-499 feed the bank)")] = 500,
+    seed: Annotated[int, typer.Option(help="seed for the draw of held-out calibration problems")] = 0,
+    teacher: Annotated[str, typer.Option("--teacher", help="the architect that designs the graph")] = "local:teacher",
+    signals: Annotated[str, typer.Option(help="confidence signals: check, consistency, logprobs, verify")] = "check,logprobs,consistency",
+    samples: Annotated[int, typer.Option(help="consistency: extra answers per step")] = 3,
+    calibrate: Annotated[int, typer.Option(help="held-out train problems for calibration")] = 20,
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass")] = 0.1,
+    out: Annotated[Path, typer.Option(help="where the skill, caches and results go")] = Path("bench/results/gsm8k"),
+) -> None:
+    """GSM8K: a skill compiled by --teacher on each --student, escalating to the recorded GPT-4.
+
+    Writes OUT/<student>/gsm8k.json and gsm8k.png per student, then OUT/gsm8k.md (the table of every
+    student) and OUT/gsm8k.png (one panel per student). Resumable: per-item caches in OUT.
+    """
+    from skillc.benchmarks.gsm8k import Settings, run_benchmark, write_summary
+    from skillc.cli.tables import print_gsm8k_report
+
+    reports = []
+    for uri in student or ["local:student"]:
+        settings = Settings(student=uri, teacher=teacher, start=start, limit=limit, seed=seed,
+                            signals=tuple(x.strip() for x in signals.split(",") if x.strip()), samples=samples,
+                            calibrate=calibrate, max_wrong_pass=max_wrong_pass)
+        with _errors_exit():
+            report = run_benchmark(data, settings, out, console=err)
+        print_gsm8k_report(console, report)
+        console.print(f"wrote {report['files']['json']} and {report['files']['png']}")
+        reports.append(report)
+    summary = write_summary(reports, out)
+    console.print(f"wrote {summary['table']} and {summary['png']}")
+
+
+@app.command("models")
+def models_cmd(
+    prefetch: Annotated[bool, typer.Option("--prefetch", help="assemble and verify every installed model now")] = False,
+) -> None:
+    """List the embedded local models, whether they are installed, and (with --prefetch) verify them."""
+    from skillc.adapters.local.weights import (
+        MODELS,
+        ensure_weights,
+        is_installed,
+        weights_path,
+    )
+
+    table = Table("URI", "model", "size", "packages", "installed", "sha256", title="local models")
+    failed = False
+    for alias, model in MODELS.items():
+        installed = is_installed(model)
+        status = "-"
+        if installed and prefetch:
+            try:
+                ensure_weights(model)
+                status = "verified"
+            except SkillcError as exc:
+                status, failed = f"[red]{exc}[/]", True
+        elif installed:
+            status = "assembled" if weights_path(model).exists() else "not assembled yet"
+        packages = model.packages[0] + (f" … {model.packages[-1]}" if model.chunked else "")
+        table.add_row(f"local:{alias}", model.title, f"{model.size / 1e6:.0f} MB", packages,
+                      "yes" if installed else "[yellow]no[/]", status)
+    console.print(table)
+    if failed:
+        raise typer.Exit(4)
+
+
+@app.command("serve")
+def serve_cmd(
+    models: Annotated[str, typer.Option(help="comma-separated aliases served under one config")] = "student",
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="port (default: a free one)")] = None,
+) -> None:
+    """Run the local llama.cpp server in the foreground, for other tools (Ctrl-C stops it)."""
+    import time
+
+    from skillc.adapters.local.server import LocalServer
+    from skillc.adapters.local.weights import MODELS
+
+    with _errors_exit():
+        chosen = [a.strip() for a in models.split(",") if a.strip()]
+        unknown = [a for a in chosen if a not in MODELS]
+        if unknown or not chosen:
+            raise InvalidInputError(f"unknown model alias(es) {unknown}; choose from {', '.join(MODELS)}")
+        server = LocalServer([MODELS[a] for a in chosen], host=host, port=port).start()
+    console.print(f"serving {', '.join(chosen)} at {server.base_url} (OpenAI-compatible; model = alias) · log: {server.log_path}")
+    for alias in chosen:
+        console.print(f"  --student openai-compatible:{server.base_url}#{alias}?structured=json_object")
+    try:
+        while server.running:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    console.print("stopped")
+
+
+@app.command("show")
+def show_cmd(skill_dir: Annotated[Path, typer.Argument(help="skill folder")]) -> None:
+    """Show a skill: its graph (mermaid and ASCII), steps, contracts and thresholds."""
+    with _errors_exit():
+        skill = Skill.load(skill_dir)
+        spec = skill.spec
+        console.print(Panel(spec.task, title=f"{spec.name} {spec.version}", subtitle=_provenance_line(skill)))
+        console.print(Syntax(skill.mermaid(), "text", theme="ansi_dark"), soft_wrap=True)
+        console.print(skill.ascii(), highlight=False, soft_wrap=True)
+        table = Table("#", "step", "primitive", "reads → writes", "check", "on fail", title="steps")
+        for i, s in enumerate(spec.steps, 1):
+            check = f"{s.check.kind}: {s.check.expr or s.check.by}" if s.check else "contract"
+            table.add_row(str(i), s.id, s.primitive, f"{', '.join(s.reads)} → {', '.join(s.writes)}", check,
+                          " → ".join(s.on_fail) + f" (retries {s.max_retries})")
+        console.print(table)
+        for s in spec.steps:
+            console.print(f"[bold]{s.id}[/] contract: {json.dumps(s.contract, ensure_ascii=False)}", soft_wrap=True)
+        console.print(f"escalation: {spec.escalation.mode} · thresholds: {json.dumps(spec.escalation.thresholds)}")
+        console.print(f"output schema: {json.dumps(spec.output_schema, ensure_ascii=False)}", soft_wrap=True)
+
+
+def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult, *, trace: bool = False) -> dict[str, Any]:
+    """One JSON line per input: output, error, provenance per step, and cost beside the baseline."""
+    line: dict[str, Any] = {
+        "input": payload,
+        "output": result.output,
+        "error": result.error.model_dump() if result.error else None,
+        "provenance": {
+            "skill": skill.name,
+            "version": skill.spec.version,
+            "steps": [{"step": r.step, "role": r.role, "model": r.model} for r in result.trace if r.ok],
+        },
+        "escalated": result.escalated,
+        "cost_usd": result.cost_usd,
+        "teacher_baseline_usd": result.teacher_baseline_usd,
+        "tokens": {m: {"input": u.input_tokens, "output": u.output_tokens} for m, u in result.by_model.items()},
+    }
+    if payload is None:
+        line.pop("input")
+    if trace:
+        line["trace"] = [r.model_dump(exclude_none=True) for r in result.trace]
+    return line
+
+
+def _parse_input(text: str, where: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{where}: not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{where}: the input must be a JSON object")
+    return value
+
+
+def _provenance_line(skill: Skill) -> str:
+    p = skill.spec.provenance
+    return f"teacher {p.teacher} · {p.compiled_at[:10]}" if p else "no provenance"
+
+
+def _print_compile_summary(skill: Skill, folder: Path) -> None:
+    p = skill.spec.provenance
+    table = Table("step", "primitive", "reads → writes", "on fail", title=f"compiled {skill.name} → {folder}")
+    for s in skill.spec.steps:
+        table.add_row(s.id, s.primitive, f"{', '.join(s.reads)} → {', '.join(s.writes)}", " → ".join(s.on_fail))
+    console.print(table)
+    if p:
+        traces = p.traces
+        dropped = ", ".join(f"{k}: {v}" for k, v in traces.get("dropped", {}).items()) or "none"
+        console.print(
+            f"teacher {p.teacher} · repairs {p.repairs} · compile cost ${p.compile_cost_usd:.4f} · "
+            f"tokens in/out {p.compile_tokens.get('input', 0)}/{p.compile_tokens.get('output', 0)}"
+        )
+        origin = f"{traces['rows']} logged calls" if traces.get("source") == "logs" else f"{traces.get('samples', 0)} samples"
+        console.print(f"worked examples kept: {traces.get('kept', 0)} from {origin} · dropped: {dropped}")
+
+
+def _print_result(skill: Skill, result: RunResult) -> None:
+    if result.error:
+        console.print(Panel(f"{result.error.kind} at step {result.error.step}: {result.error.message}",
+                            title=f"{skill.name}: gave up", border_style="red"))
+    else:
+        console.print(Panel(json.dumps(result.output, indent=2, ensure_ascii=False), title=f"{skill.name}: output",
+                            border_style="green"))
+    table = Table("step", "role", "model", "ok", "tokens in/out", "cost $", "latency s", "next", title="trace")
+    for r in result.trace:
+        table.add_row(r.step, r.role, r.model or "-", "✓" if r.ok else f"✗ {r.error_kind}",
+                      f"{r.input_tokens}/{r.output_tokens}" + ("*" if r.tokens_estimated else ""),
+                      f"{r.cost_usd:.6f}", f"{r.latency_s:.2f}", r.action or "")
+    console.print(table)
+    saving = f" ({result.teacher_baseline_usd / result.cost_usd:.1f}x cheaper)" if result.cost_usd > 0 and result.teacher_baseline_usd > 0 else ""
+    console.print(f"cost ${result.cost_usd:.6f} · teacher-only estimate ${result.teacher_baseline_usd:.6f}{saving}"
+                  + (" · * tokens counted with tiktoken" if any(r.tokens_estimated for r in result.trace) else ""))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

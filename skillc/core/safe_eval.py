@@ -1,0 +1,278 @@
+"""A deterministic expression evaluator that whitelists AST nodes.
+
+It serves the `compute` primitive, step checks and decision conditions. Model text is parsed with
+`ast.parse(mode="eval")` and walked node by node; nothing is handed to `eval`/`exec`. There is no
+attribute access, no import, no lambda or comprehension, and numbers and sequences are bounded.
+
+Example:
+    >>> safe_eval("price * qty - discount", {"price": 2.5, "qty": 4, "discount": 1})
+    9.0
+    >>> normalize_math("$80,000 * 150%")
+    '80000 * (150/100)'
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from skillc.core.errors import UnsafeExpressionError
+
+MAX_EXPRESSION_CHARS = 2_000
+MAX_NODES = 400
+MAX_INT_BITS = 4_096
+MAX_EXPONENT = 256
+MAX_SEQUENCE = 10_000
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type, Callable[[Any], Any]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.Not: operator.not_,
+}
+_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "round": round,
+    "sum": sum,
+    "len": len,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "sqrt": math.sqrt,
+    "floor": math.floor,
+    "ceil": math.ceil,
+}
+CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None, "pi": math.pi}
+
+
+def parse_expression(text: str) -> ast.Expression:
+    """Parse `text` and reject any node outside the whitelist, without evaluating it."""
+    if not isinstance(text, str) or not text.strip():
+        raise UnsafeExpressionError("empty expression")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise UnsafeExpressionError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise UnsafeExpressionError(f"not a valid expression: {exc.msg} in {text!r}") from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise UnsafeExpressionError(f"expression has more than {MAX_NODES} nodes")
+    if any(isinstance(node, ast.Attribute) for node in nodes):
+        raise UnsafeExpressionError("attribute access is not allowed")
+    for node in nodes:
+        _check_node(node)
+    return tree
+
+
+def names_in(text: str) -> set[str]:
+    """The free variable names an expression reads (functions and constants excluded)."""
+    tree = parse_expression(text)
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in called and n.id not in CONSTANTS
+    }
+
+
+def safe_eval(text: str, env: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate a whitelisted expression with `env` as its only variables."""
+    tree = parse_expression(text)
+    return _Evaluator(env or {}).visit(tree.body)
+
+
+def normalize_math(text: str) -> str:
+    """Turn a model-written arithmetic string into evaluator syntax ($, thousands commas, ×, ^, %)."""
+    out = text.strip().rstrip(".").strip().strip("`").strip()
+    out = re.sub(r"^(?:[A-Za-z_ ]+=)\s*", "", out) if re.match(r"^[A-Za-z_ ]+=[^=]", out) else out
+    out = out.replace("$", "").replace("×", "*").replace("÷", "/").replace("−", "-").replace("^", "**")
+    while re.search(r"(\d),(\d{3})(?!\d)", out):
+        out = re.sub(r"(\d),(\d{3})(?!\d)", r"\1\2", out)
+    out = re.sub(r"(\d+(?:\.\d+)?)\s*%", r"(\1/100)", out)
+    return out.rstrip(".").strip()
+
+
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Subscript,
+    ast.Slice,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Call,
+    ast.And,
+    ast.Or,
+    *_BINARY,
+    *_UNARY,
+    *_COMPARE,
+)
+
+
+def _check_node(node: ast.AST) -> None:
+    if isinstance(node, ast.Attribute):
+        raise UnsafeExpressionError("attribute access is not allowed")
+    if not isinstance(node, _ALLOWED):
+        raise UnsafeExpressionError(f"{type(node).__name__} is not allowed in an expression")
+    if isinstance(node, ast.Name) and node.id.startswith("__"):
+        raise UnsafeExpressionError(f"name {node.id!r} is not allowed")
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise UnsafeExpressionError(
+                f"only these functions may be called: {', '.join(sorted(FUNCTIONS))}"
+            )
+        if node.keywords:
+            raise UnsafeExpressionError("keyword arguments are not allowed")
+    if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, bool, type(None))):
+        raise UnsafeExpressionError(f"constant of type {type(node.value).__name__} is not allowed")
+
+
+class _Evaluator(ast.NodeVisitor):
+    def __init__(self, env: Mapping[str, Any]) -> None:
+        self.env = env
+
+    def generic_visit(self, node: ast.AST) -> Any:  # pragma: no cover - parse_expression rejects first
+        raise UnsafeExpressionError(f"{type(node).__name__} is not allowed in an expression")
+
+    def visit_Constant(self, node: ast.Constant) -> Any:
+        return _bounded(node.value)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in self.env:
+            return self.env[node.id]
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        raise UnsafeExpressionError(f"unknown name {node.id!r}")
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        left, right = self.visit(node.left), self.visit(node.right)
+        if isinstance(node.op, ast.Pow):
+            _check_power(left, right)
+        if isinstance(node.op, ast.Mult):
+            _check_repeat(left, right)
+        try:
+            return _bounded(_BINARY[type(node.op)](left, right))
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise UnsafeExpressionError(f"cannot compute: {exc}") from None
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        try:
+            return _UNARY[type(node.op)](self.visit(node.operand))
+        except TypeError as exc:
+            raise UnsafeExpressionError(f"cannot compute: {exc}") from None
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        result: Any = isinstance(node.op, ast.And)
+        for value_node in node.values:
+            result = self.visit(value_node)
+            if isinstance(node.op, ast.And) and not result:
+                return result
+            if isinstance(node.op, ast.Or) and result:
+                return result
+        return result
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        left = self.visit(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.visit(comparator)
+            try:
+                if not _COMPARE[type(op)](left, right):
+                    return False
+            except TypeError as exc:
+                raise UnsafeExpressionError(f"cannot compare: {exc}") from None
+            left = right
+        return True
+
+    def visit_IfExp(self, node: ast.IfExp) -> Any:
+        return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        container = self.visit(node.value)
+        if not isinstance(container, (dict, list, tuple, str)):
+            raise UnsafeExpressionError(f"cannot index a {type(container).__name__}")
+        key = self.visit(node.slice)
+        try:
+            return container[key]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise UnsafeExpressionError(f"bad index {key!r}: {exc}") from None
+
+    def visit_Slice(self, node: ast.Slice) -> slice:
+        parts = [self.visit(p) if p is not None else None for p in (node.lower, node.upper, node.step)]
+        return slice(*parts)
+
+    def visit_List(self, node: ast.List) -> list[Any]:
+        return _bounded([self.visit(e) for e in node.elts])
+
+    def visit_Tuple(self, node: ast.Tuple) -> tuple[Any, ...]:
+        return tuple(self.visit(e) for e in node.elts)
+
+    def visit_Dict(self, node: ast.Dict) -> dict[Any, Any]:
+        if any(k is None for k in node.keys):
+            raise UnsafeExpressionError("dict unpacking is not allowed")
+        return {self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        func = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+        args = [self.visit(a) for a in node.args]
+        try:
+            return _bounded(func(*args))
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise UnsafeExpressionError(f"cannot compute {node.func.id}(): {exc}") from None  # type: ignore[attr-defined]
+
+
+def _check_power(base: Any, exponent: Any) -> None:
+    if isinstance(exponent, (int, float)) and abs(exponent) > MAX_EXPONENT:
+        raise UnsafeExpressionError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        if abs(base) > 1 and base.bit_length() * exponent > MAX_INT_BITS:
+            raise UnsafeExpressionError("power result would be too large")
+
+
+def _check_repeat(left: Any, right: Any) -> None:
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+            if len(seq) * max(times, 0) > MAX_SEQUENCE:
+                raise UnsafeExpressionError("repeated sequence would be too long")
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise UnsafeExpressionError("integer result is too large")
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_SEQUENCE:
+        raise UnsafeExpressionError("sequence result is too long")
+    return value

@@ -1,0 +1,117 @@
+"""Calibrate the escalation thresholds on held-out samples, and store them in the skill's spec.
+
+The skill runs on labelled held-out samples with escalation off while it measures the chosen confidence
+signals. For each signal, the threshold is the lowest one at which at most `max_wrong_pass` of the wrong
+answers would pass unescalated (confidence ≥ threshold); the lowest threshold escalates the fewest items.
+The signal that meets the target with the lowest escalation rate becomes the skill's gate
+(`escalation.signals`, `escalation.thresholds`), and every signal's figures go to `escalation.calibration`.
+
+Example:
+    >>> pairs = [(0.9, True), (0.8, True), (0.6, False), (0.95, False), (0.3, False)]
+    >>> c = threshold_for(pairs, max_wrong_pass=0.34)
+    >>> c.threshold, round(c.wrong_pass_rate, 2), c.escalation_rate
+    (0.8, 0.33, 0.4)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rich.console import Console
+
+from skillc.core.answers import TOLERANCE
+from skillc.core.errors import InvalidInputError
+from skillc.core.task import Sample
+from skillc.eval.conditions import EvalCache, run_conditions, score_run
+from skillc.eval.metrics import MetricName
+from skillc.eval.sweep import signal_confidence
+from skillc.graphs.confidence import SIGNALS
+from skillc.skills.skill import Skill
+
+ALWAYS = 1.01  # a threshold above every signal value in [0, 1]: escalate every item
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One signal's threshold and what it does on the held-out samples."""
+
+    signal: str
+    threshold: float
+    wrong_pass_rate: float  # share of the wrong answers that pass unescalated
+    escalation_rate: float  # share of all items sent to the teacher
+    kept_accuracy: float  # accuracy of the items that are not escalated
+    items: int
+    wrong: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def threshold_for(pairs: list[tuple[float, bool]], *, max_wrong_pass: float, signal: str = "") -> Calibration:
+    """The lowest threshold at which at most `max_wrong_pass` of the wrong answers have confidence ≥ it."""
+    if not pairs:
+        raise InvalidInputError("calibration needs at least one held-out sample")
+    if not 0.0 <= max_wrong_pass <= 1.0:
+        raise InvalidInputError("max_wrong_pass is a share of the wrong answers, between 0 and 1")
+    wrong = [c for c, ok in pairs if not ok]
+    for t in sorted({c for c, _ in pairs}) + [math.inf]:
+        passed = sum(c >= t for c in wrong)
+        if not wrong or passed / len(wrong) <= max_wrong_pass + 1e-12:
+            break
+    kept = [ok for c, ok in pairs if c >= t]
+    return Calibration(
+        signal=signal,
+        threshold=t,
+        wrong_pass_rate=(passed / len(wrong)) if wrong else 0.0,
+        escalation_rate=sum(c < t for c, _ in pairs) / len(pairs),
+        kept_accuracy=(sum(kept) / len(kept)) if kept else 0.0,
+        items=len(pairs),
+        wrong=len(wrong),
+    )
+
+
+def calibrate_skill(
+    skill: Skill,
+    samples: list[Sample],
+    *,
+    student: Any,
+    signals: list[str],
+    max_wrong_pass: float = 0.1,
+    metric: MetricName = "numeric",
+    tolerance: float = TOLERANCE,
+    cache: EvalCache | None = None,
+    console: Console | None = None,
+) -> tuple[Skill, list[Calibration]]:
+    """Run the skill on `samples` (escalation off), measure `signals`, and return the skill with its gate set.
+
+    `signals` may name `check` (failed attempts and checks, free), `consistency`, `logprobs` and `verify`.
+    The returned skill is a copy; save it to keep the thresholds.
+    """
+    unknown = sorted(set(signals) - set(SIGNALS))
+    if unknown:
+        raise InvalidInputError(f"unknown confidence signal(s) {unknown}; use check, consistency, logprobs, verify")
+    measured = [s for s in signals if s != "check"]
+    policy = skill.spec.escalation.model_copy(update={"signals": measured, "thresholds": {}})
+    probe = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}))
+    run = run_conditions(probe, samples, student=student, teacher=None, cache=cache, console=console,
+                         conditions=["skill"])
+    scores, _ = score_run(run, metric=metric, task=skill.spec.task, output_schema=skill.spec.output_schema,
+                          tolerance=tolerance)
+    results = [(run.records[("skill", i)].run_result(), scores[("skill", i)].correct) for i in run.ids]
+    found = [threshold_for([(signal_confidence(s)(r), ok) for r, ok in results], max_wrong_pass=max_wrong_pass, signal=s)
+             for s in signals]
+    best = min(found, key=lambda c: (c.escalation_rate, signals.index(c.signal)))
+    gate = [] if best.signal == "check" else [best.signal]
+    thresholds = {} if best.signal == "check" else {best.signal: min(best.threshold, ALWAYS)}
+    calibration = {"max_wrong_pass": max_wrong_pass, "items": len(samples), "metric": metric,
+                   "student": run.models["student"], "chosen": best.signal,
+                   "signals": {c.signal: c.as_dict() | {"threshold": _json_number(c.threshold)} for c in found}}
+    tuned = skill.spec.escalation.model_copy(update={"signals": gate, "thresholds": thresholds, "calibration": calibration})
+    spec = skill.spec.model_copy(update={"escalation": tuned})
+    return skill.replace(spec=spec), found
+
+
+def _json_number(value: float) -> float | None:
+    return None if math.isinf(value) else value

@@ -1,0 +1,371 @@
+"""Run the four conditions on the same items, with a per-item result cache so a killed run resumes.
+
+Conditions: `teacher_only` (one call per item), `raw_student` (the same one-shot prompt and output
+contract), `skill` (the skill on the student, escalation off) and `skill_escalation` (escalating failed
+steps to the teacher). Each finished (condition, item) pair is appended to a JSONL cache with fsync; a
+re-run skips the pairs it finds there. Scoring is done later from the recorded outputs, so changing the
+metric or the prices needs no new model calls (the judge's verdicts are cached the same way).
+
+Example:
+    >>> item_ids([Sample(input={"a": 1}), Sample(input={"a": 1}, id="x")])
+    ['8590a9409cb76fcb', 'x']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from skillc.adapters.calls import call_model
+from skillc.adapters.json_output import parse_json_object
+from skillc.adapters.models import ModelHandle, resolve_model
+from skillc.adapters.pricing import PriceTable
+from skillc.core.contracts import contract_errors
+from skillc.core.errors import (
+    BackendUnavailable,
+    InvalidInputError,
+    MalformedOutputError,
+    SkillcError,
+)
+from skillc.core.task import Sample
+from skillc.core.trace import RunResult, StepRecord, summarize
+from skillc.core.version import __version__
+from skillc.eval.judge import Judgement, judge
+from skillc.eval.metrics import MetricName, Score, score
+from skillc.graphs.config import RunConfig
+from skillc.graphs.prompts import task_messages
+from skillc.skills.skill import Skill
+
+CONDITIONS: dict[str, str] = {
+    "teacher_only": "teacher only",
+    "raw_student": "raw student",
+    "skill": "skill on student, no escalation",
+    "skill_escalation": "skill on student + escalation",
+}
+# API models that local models are priced as, unless told otherwise; always labelled "assumed".
+ASSUMED_API = {"teacher": "gpt-4o", "student": "gpt-4o-mini"}
+
+
+class ItemRecord(BaseModel):
+    """What one condition did on one item: output or error, tokens per role, time, and the skill's trace."""
+
+    condition: str
+    item: str
+    output: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    tokens: dict[str, list[int]] = Field(default_factory=dict, description="role -> [input, output]")
+    models: dict[str, str] = Field(default_factory=dict, description="role -> model name")
+    seconds: float = 0.0
+    escalated: bool = False
+    trace: list[StepRecord] | None = None
+
+    def run_result(self) -> RunResult:
+        """The skill run rebuilt from the recorded trace (for confidence functions)."""
+        return summarize(self.trace or [], output=self.output, error=self.error, baseline_usd=0.0)
+
+
+def item_ids(items: list[Sample]) -> list[str]:
+    """A stable id per item: its `id` field, else a hash of input and expected (repeats get `#2`, `#3`…)."""
+    seen: dict[str, int] = {}
+    out = []
+    for item in items:
+        given = (item.model_extra or {}).get("id")
+        base = str(given) if given is not None else _digest({"input": item.input, "expected": item.expected})[:16]
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return out
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def model_label(model: Any) -> str:
+    """The name a model goes by in cache keys and reports: its URI, else its name.
+
+    >>> model_label("local:student")
+    'local:student'
+    """
+    if isinstance(model, str):
+        return model
+    if model is None:
+        return "none"
+    handle = resolve_model(model)
+    return handle.uri or handle.name
+
+
+class EvalCache:
+    """Append-only JSONL of finished (condition, item) results and judge verdicts; `path=None` keeps them in memory.
+
+    A line cut short by a kill is ignored on reading, so the pair it held simply runs again.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path else None
+        self.runs: dict[tuple[str, str], ItemRecord] = {}
+        self.judgements: dict[tuple[str, str, str], Judgement] = {}
+        if self.path and self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                self._load_line(line)
+
+    @classmethod
+    def for_settings(cls, cache_dir: Path, skill: Skill, student: Any, teacher: Any) -> EvalCache:
+        """The cache file for this skill (its spec), student and teacher under `cache_dir`."""
+
+        key = _digest([skill.spec.model_dump(mode="json"), model_label(student), model_label(teacher), __version__])
+        return cls(Path(cache_dir) / f"{skill.name}-{key[:16]}.jsonl")
+
+    def _load_line(self, line: str) -> None:
+        try:
+            data = json.loads(line)
+            if data.pop("kind") == "judge":
+                self.judgements[(data["condition"], data["item"], data["candidate"])] = Judgement.from_dict(data)
+            else:
+                record = ItemRecord.model_validate(data)
+                self.runs[(record.condition, record.item)] = record
+        except (ValueError, KeyError, TypeError):
+            return  # a line cut short by a kill: that pair runs again
+
+    def _append(self, data: dict[str, Any]) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def put(self, record: ItemRecord) -> None:
+        self.runs[(record.condition, record.item)] = record
+        self._append({"kind": "run", **record.model_dump(mode="json", exclude_none=True)})
+
+    def judgement(self, condition: str, item: str, candidate: Any) -> Judgement | None:
+        return self.judgements.get((condition, item, _digest(candidate)[:16]))
+
+    def put_judgement(self, condition: str, item: str, candidate: Any, judgement: Judgement) -> None:
+        key = (condition, item, _digest(candidate)[:16])
+        self.judgements[key] = judgement
+        self._append({"kind": "judge", "condition": condition, "item": item, "candidate": key[2], **judgement.as_dict()})
+
+
+@dataclass
+class EvalRun:
+    """The recorded results of one evaluation: every (condition, item) record, in dataset order."""
+
+    items: list[Sample]
+    ids: list[str]
+    records: dict[tuple[str, str], ItemRecord]
+    models: dict[str, str]
+    ran: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    conditions: list[str] = field(default_factory=lambda: list(CONDITIONS))
+
+    def by_condition(self, condition: str) -> list[ItemRecord]:
+        return [self.records[(condition, i)] for i in self.ids]
+
+
+def frozen(skill: Skill) -> Skill:
+    """The skill with example-bank growth off, so the eval never turns a test item's escalated answer into a
+    demo for later items, nor writes into the skill folder."""
+    growth = getattr(skill.spec, "growth", None)
+    if growth is None or not growth.enabled:
+        return skill
+    spec = skill.spec.model_copy(update={"growth": growth.model_copy(update={"enabled": False})})
+    return skill.replace(spec=spec)
+
+
+def one_shot(handle: ModelHandle, role: str, task: str, output_schema: dict[str, Any], inputs: dict[str, Any],
+             prices: PriceTable) -> ItemRecord:
+    """One model does the whole task in one call, under the skill's output contract (enforced where it can be)."""
+    started = time.perf_counter()
+    try:
+        call = call_model(handle, task_messages(task, inputs, output_schema), prices=prices, json_schema=output_schema)
+    except SkillcError:
+        raise
+    except Exception as exc:  # transport errors: the backend is down or cannot answer
+        raise BackendUnavailable(f"{handle.name}: {type(exc).__name__}: {exc}") from exc
+    output: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    try:
+        output = parse_json_object(call.text)
+        problems = contract_errors(output, output_schema)
+        if problems:
+            output, error = None, {"kind": "contract", "message": str(problems[0])}
+    except MalformedOutputError as exc:
+        error = {"kind": "malformed_output", "message": str(exc)}
+    return ItemRecord(condition="", item="", output=output, error=error, tokens={role: [call.input_tokens, call.output_tokens]},
+                      models={role: call.model}, seconds=time.perf_counter() - started)
+
+
+def skill_item(skill: Skill, inputs: dict[str, Any], config: RunConfig) -> ItemRecord:
+    """The skill on one input; escalation is on when `config` has a teacher. A backend failure raises (not recorded)."""
+    started = time.perf_counter()
+    escalation = "off" if config.teacher is None else ("task" if skill.spec.escalation.mode == "task" else "step")
+    try:
+        result = skill.run(inputs, config=config.with_(escalation=escalation))
+    except InvalidInputError as exc:
+        return ItemRecord(condition="", item="", error={"kind": "invalid_input", "message": str(exc)})
+    if result.error is not None and result.error.kind == "backend":
+        result.raise_for_error()
+    tokens: dict[str, list[int]] = {}
+    models: dict[str, str] = {}
+    for record in result.trace:
+        if record.model:
+            bucket = tokens.setdefault(record.role, [0, 0])
+            bucket[0] += record.input_tokens
+            bucket[1] += record.output_tokens
+            models[record.role] = record.model
+    return ItemRecord(condition="", item="", output=result.output, error=result.error.model_dump() if result.error else None,
+                      tokens=tokens, models=models, seconds=time.perf_counter() - started, escalated=result.escalated,
+                      trace=list(result.trace))
+
+
+def run_conditions(
+    skill: Skill,
+    items: list[Sample],
+    *,
+    student: Any,
+    teacher: Any,
+    prices: PriceTable | None = None,
+    cache: EvalCache | None = None,
+    console: Console | None = None,
+    conditions: list[str] | None = None,
+) -> EvalRun:
+    """Run every condition on every item that the cache does not hold yet; show a progress bar on `console`."""
+    prices = prices or PriceTable()
+    cache = cache or EvalCache()
+    conditions = conditions or list(CONDITIONS)
+    needs_teacher = {"teacher_only", "skill_escalation"} & set(conditions)
+    if teacher is None and needs_teacher:
+        raise InvalidInputError(f"the condition(s) {sorted(needs_teacher)} need a teacher model")
+    handles: dict[str, ModelHandle] = {}
+
+    def handle(role: str) -> ModelHandle:  # resolved on first use: a run served from the cache starts no server
+        if role not in handles:
+            handles[role] = resolve_model(student if role == "student" else teacher)
+        return handles[role]
+
+    skill = frozen(skill)
+    ids = item_ids(items)
+    labels = {"student": model_label(student), "teacher": model_label(teacher) if teacher is not None else "none"}
+    run = EvalRun(items, ids, cache.runs, labels, conditions=conditions)
+    started = time.perf_counter()
+    spec = skill.spec
+    with _progress(console) as progress:
+        for condition in conditions:
+            todo = [(i, item) for i, item in zip(ids, items, strict=True) if (condition, i) not in cache.runs]
+            run.cached += len(items) - len(todo)
+            bar = progress.add_task(f"{CONDITIONS[condition]:<32}", total=len(items), completed=len(items) - len(todo))
+            for item_id, item in todo:
+                if condition == "teacher_only":
+                    record = one_shot(handle("teacher"), "teacher", spec.task, spec.output_schema, item.input, prices)
+                elif condition == "raw_student":
+                    record = one_shot(handle("student"), "student", spec.task, spec.output_schema, item.input, prices)
+                else:
+                    escalate_to = handle("teacher") if condition == "skill_escalation" else None
+                    record = skill_item(skill, item.input, RunConfig(handle("student") if student is not None else None, escalate_to, prices=prices))
+                record.condition, record.item = condition, item_id
+                cache.put(record)
+                run.ran += 1
+                progress.advance(bar)
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def score_run(
+    run: EvalRun,
+    *,
+    metric: MetricName,
+    task: str,
+    output_schema: dict[str, Any],
+    tolerance: float,
+    label: str | None = None,
+    judge_model: Any = None,
+    prices: PriceTable | None = None,
+    cache: EvalCache | None = None,
+    console: Console | None = None,
+) -> tuple[dict[tuple[str, str], Score], dict[str, Any]]:
+    """Score every record; with `metric="judge"` the judge (the teacher) grades each answer against its reference.
+
+    Returns the scores and the judge's totals (calls, tokens, failures), which are eval overhead, not a condition's cost.
+    """
+    cache = cache or EvalCache()
+    scores: dict[tuple[str, str], Score] = {}
+    judged = {"calls": 0, "tokens": [0, 0], "cost_usd": 0.0, "failures": 0}
+    expected = {i: item.expected for i, item in zip(run.ids, run.items, strict=True)}
+    missing = [i for i, e in expected.items() if e is None]
+    if missing:
+        raise InvalidInputError(f"{len(missing)} dataset item(s) have no `expected` answer (first: {missing[0]})")
+    handle = resolve_model(judge_model) if metric == "judge" else None
+    keys = [(c, i) for c in run.conditions for i in run.ids]
+    with _progress(console if metric == "judge" else None) as progress:
+        bar = progress.add_task("judging (the teacher grades)", total=len(keys))
+        for condition, item_id in keys:
+            record, reference = run.records[(condition, item_id)], expected[item_id] or {}
+            if metric != "judge":
+                scores[(condition, item_id)] = score(metric, reference, record.output, tolerance=tolerance,
+                                                     output_schema=output_schema, label=label)
+                continue
+            scores[(condition, item_id)] = _judged(cache, handle, run, record, reference, task, prices, judged)  # type: ignore[arg-type]
+            progress.advance(bar)
+    return scores, judged
+
+
+def _judged(cache: EvalCache, handle: ModelHandle, run: EvalRun, record: ItemRecord, reference: dict[str, Any],
+            task: str, prices: PriceTable | None, totals: dict[str, Any]) -> Score:
+    if record.output is None:
+        return Score(0.0, False, "no answer")
+    verdict = cache.judgement(record.condition, record.item, record.output)
+    if verdict is None:
+        inputs = run.items[run.ids.index(record.item)].input
+        try:
+            verdict = judge(handle, task, inputs, reference, record.output, prices=prices)
+        except SkillcError:
+            raise
+        except Exception as exc:
+            raise BackendUnavailable(f"judge {handle.name}: {type(exc).__name__}: {exc}") from exc
+        cache.put_judgement(record.condition, record.item, record.output, verdict)
+    totals["calls"] += verdict.calls
+    totals["tokens"][0] += verdict.tokens[0]
+    totals["tokens"][1] += verdict.tokens[1]
+    totals["cost_usd"] += verdict.cost_usd
+    if verdict.verdict is None:
+        totals["failures"] += 1
+        return Score(0.0, False, verdict.failure or "malformed_verdict")
+    return Score(float(verdict.verdict.correct), verdict.verdict.correct, verdict.verdict.reason)
+
+
+class _NoProgress:
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def advance(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@contextmanager
+def _progress(console: Console | None) -> Iterator[Any]:
+    if console is None:
+        yield _NoProgress()
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console) as progress:
+        yield progress

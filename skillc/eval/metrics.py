@@ -1,0 +1,130 @@
+"""Comparing an output with a reference output: exact, numeric (tolerance), field-level F1, label.
+
+Every metric returns a `Score`: a value in [0, 1] (accuracy averages it) and whether the item counts as
+fully right. The LLM-as-judge metric needs a model; it lives in `skillc.eval.judge`.
+
+Example:
+    >>> outputs_match({"total": 18}, {"total": "18.0"})
+    True
+    >>> score("f1", {"a": 1, "b": 2}, {"a": 1, "b": 3}).value
+    0.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from skillc.core.answers import TOLERANCE, answers_equal, outputs_match
+from skillc.core.errors import InvalidInputError
+
+MetricName = Literal["exact", "numeric", "f1", "label", "judge"]
+METRICS: tuple[MetricName, ...] = ("exact", "numeric", "f1", "label", "judge")
+
+
+@dataclass(frozen=True)
+class Score:
+    """One item's score: `value` in [0, 1] and `correct` when the item is fully right."""
+
+    value: float
+    correct: bool
+    detail: str = ""
+
+
+def exact_match(expected: dict[str, Any], actual: dict[str, Any] | None) -> bool:
+    """Every expected field is equal: numbers exactly (18 == 18.0, not "18"), strings after trimming.
+
+    >>> exact_match({"n": 18, "s": "Acme"}, {"n": 18.0, "s": " Acme "}), exact_match({"n": 18}, {"n": "18"})
+    (True, False)
+    """
+    if actual is None:
+        return False
+    return all(_exact(v, actual.get(k)) for k, v in expected.items())
+
+
+def _exact(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, str) and isinstance(actual, str):
+        return expected.strip() == actual.strip()
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual
+    return bool(type(expected) is type(actual) or {type(expected), type(actual)} <= {int, float}) and expected == actual
+
+
+def field_f1(expected: dict[str, Any], actual: dict[str, Any] | None, tolerance: float = TOLERANCE) -> float:
+    """Field-level F1: precision over the fields the output gives (non-null), recall over the expected ones.
+
+    >>> field_f1({"a": 1, "b": 2}, {"a": 1, "b": 2, "c": 3})
+    0.8
+    >>> field_f1({"a": 1}, None)
+    0.0
+    """
+    if not expected:
+        return 1.0 if not actual else 0.0
+    given = {k: v for k, v in (actual or {}).items() if v is not None}
+    right = sum(k in given and answers_equal(v, given[k], tolerance) for k, v in expected.items())
+    if right == 0:
+        return 0.0
+    precision, recall = right / len(given), right / len(expected)
+    return round(2 * precision * recall / (precision + recall), 10)
+
+
+def field_recall(expected: dict[str, Any], actual: dict[str, Any] | None, tolerance: float = TOLERANCE) -> float:
+    """The share of expected fields the output got right (the demo's `fields` column)."""
+    if not expected:
+        return 1.0
+    return sum(outputs_match({k: v}, actual, tolerance) for k, v in expected.items()) / len(expected)
+
+
+def label_field(expected: dict[str, Any], output_schema: dict[str, Any] | None = None, name: str | None = None) -> str:
+    """The field that holds the label: `name`, else the first output property with an `enum`, else the only field.
+
+    >>> label_field({"kind": "a", "total": 3}, {"properties": {"kind": {"enum": ["a", "b"]}, "total": {}}})
+    'kind'
+    """
+    if name:
+        return name
+    for key, prop in ((output_schema or {}).get("properties") or {}).items():
+        if isinstance(prop, dict) and "enum" in prop and key in expected:
+            return key
+    if len(expected) == 1:
+        return next(iter(expected))
+    raise InvalidInputError("the label metric needs --label-field: the output has no enum field and several expected fields")
+
+
+def label_match(expected: dict[str, Any], actual: dict[str, Any] | None, field: str) -> bool:
+    """The label field matches, case- and space-insensitively.
+
+    >>> label_match({"kind": "Invoice"}, {"kind": "invoice "}, "kind")
+    True
+    """
+    if actual is None or field not in expected:
+        return False
+    return answers_equal(str(expected[field]), str(actual.get(field)), 0.0) if actual.get(field) is not None else False
+
+
+def score(
+    metric: MetricName,
+    expected: dict[str, Any],
+    actual: dict[str, Any] | None,
+    *,
+    tolerance: float = TOLERANCE,
+    output_schema: dict[str, Any] | None = None,
+    label: str | None = None,
+) -> Score:
+    """Score one output against its reference with a model-free metric.
+
+    >>> score("numeric", {"total": 91.8}, {"total": 91.80001}).correct, score("exact", {"total": 91.8}, {"total": 91.80001}).correct
+    (True, False)
+    """
+    if metric == "exact":
+        ok = exact_match(expected, actual)
+    elif metric == "numeric":
+        ok = outputs_match(expected, actual, tolerance)
+    elif metric == "f1":
+        value = field_f1(expected, actual, tolerance)
+        return Score(value, value == 1.0)
+    elif metric == "label":
+        ok = label_match(expected, actual, label_field(expected, output_schema, label))
+    else:
+        raise InvalidInputError(f"metric {metric!r} needs a model (judge) or is unknown; choose one of {', '.join(METRICS)}")
+    return Score(float(ok), ok)

@@ -1,0 +1,95 @@
+"""Threshold calibration on held-out samples, and the per-signal sweep it shares with the eval."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from langchain_core.messages import BaseMessage
+
+from skillc.core.errors import InvalidInputError
+from skillc.core.task import Sample
+from skillc.core.trace import RunResult, StepRecord
+from skillc.eval.calibrate import ALWAYS, calibrate_skill, threshold_for
+from skillc.eval.sweep import measured_signals, signal_confidence
+from tests.fakes import json_reply
+from tests.graphs.test_confidence import SamplingStudent, math_skill
+
+
+def test_threshold_is_the_lowest_that_meets_the_target() -> None:
+    pairs = [(1.0, True), (1.0, True), (0.67, True), (0.67, False), (0.33, False), (0.0, False)]
+    c = threshold_for(pairs, max_wrong_pass=0.0)
+    assert c.threshold == 1.0 and c.wrong_pass_rate == 0.0
+    assert c.escalation_rate == pytest.approx(4 / 6) and c.kept_accuracy == 1.0
+    loose = threshold_for(pairs, max_wrong_pass=0.34)  # one wrong answer of three may pass
+    assert loose.threshold == 0.67 and loose.escalation_rate == pytest.approx(2 / 6)
+    assert loose.kept_accuracy == pytest.approx(3 / 4)
+
+
+def test_threshold_edges() -> None:
+    assert threshold_for([(0.2, True), (0.9, True)], max_wrong_pass=0.0).threshold == 0.2  # nothing wrong: escalate nothing
+    everything = threshold_for([(1.0, False), (1.0, True)], max_wrong_pass=0.0)
+    assert math.isinf(everything.threshold) and everything.escalation_rate == 1.0
+    with pytest.raises(InvalidInputError):
+        threshold_for([], max_wrong_pass=0.1)
+    with pytest.raises(InvalidInputError):
+        threshold_for([(1.0, True)], max_wrong_pass=2)
+
+
+def test_signal_confidence_reads_one_signal_and_zero_on_failure() -> None:
+    a = StepRecord(step="s", primitive="transform", role="student", ok=True, confidence={"logprobs": 0.4, "consistency": 1.0})
+    b = StepRecord(step="t", primitive="transform", role="student", ok=True, confidence={"logprobs": 0.9})
+    run = RunResult(output={"x": 1}, trace=[a, b])
+    assert signal_confidence("logprobs")(run) == 0.4
+    assert signal_confidence("consistency")(run) == 1.0
+    assert signal_confidence("verify")(run) == 1.0  # never measured: no evidence against
+    from skillc.core.trace import RunError
+
+    failed = RunResult(output=None, trace=[a], error=RunError(kind="check", message="x"))
+    assert signal_confidence("logprobs")(failed) == 0.0
+    assert measured_signals([run]) == ["check", "consistency", "logprobs"]
+
+
+QUESTIONS = {"q-right-sure": 10, "q-right-unsure": 20, "q-wrong-sure": 30, "q-wrong-unsure": 40}
+
+
+class HeldOutStudent(SamplingStudent):
+    """Answers each question right or wrong, with samples that agree or not, as its name says."""
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+        text = "\n".join(m.text for m in messages)
+        q = next(k for k in QUESTIONS if k in text)
+        answer = QUESTIONS[q] if "right" in q else QUESTIONS[q] + 1
+        self.primary = json_reply(reasoning="", expression=str(answer))
+        other = answer if "sure" in q and "unsure" not in q else answer + 7
+        self.samples = [json_reply(reasoning="", expression=str(other))] * 4
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_calibrate_skill_sets_the_gate_from_held_out_runs() -> None:
+    samples = [Sample(input={"question": q}, expected={"answer": v}) for q, v in QUESTIONS.items()]
+    skill = math_skill(samples=2)
+    tuned, found = calibrate_skill(skill, samples, student=HeldOutStudent(model_label="s"),
+                                   signals=["check", "consistency"], max_wrong_pass=0.5)
+    by = {c.signal: c for c in found}
+    # check: every run passes its checks, so it cannot tell right from wrong: it escalates everything
+    assert math.isinf(by["check"].threshold) and by["check"].escalation_rate == 1.0
+    # consistency: the unsure answers get 0, the sure ones 1; escalating the unsure lets 1 of 2 wrong pass
+    assert by["consistency"].threshold == 1.0 and by["consistency"].escalation_rate == 0.5
+    gate = tuned.spec.escalation
+    assert gate.signals == ["consistency"] and gate.thresholds == {"consistency": 1.0}
+    assert gate.calibration["chosen"] == "consistency" and gate.calibration["items"] == 4
+    assert skill.spec.escalation.thresholds == {}  # the original is untouched
+
+
+def test_calibrate_skill_stores_escalate_everything_as_a_finite_threshold() -> None:
+    samples = [Sample(input={"question": "q-wrong-sure"}, expected={"answer": 30})]
+    tuned, _ = calibrate_skill(math_skill(samples=1), samples, student=HeldOutStudent(model_label="s"),
+                               signals=["consistency"], max_wrong_pass=0.0)
+    assert tuned.spec.escalation.thresholds == {"consistency": ALWAYS}
+    tuned.spec.model_dump_json()  # JSON-safe (no infinity)
+
+
+def test_calibrate_rejects_unknown_signals() -> None:
+    with pytest.raises(InvalidInputError, match="unknown confidence signal"):
+        calibrate_skill(math_skill(), [], student=HeldOutStudent(model_label="s"), signals=["vibes"])
