@@ -47,15 +47,24 @@ def call_model(
     *,
     prices: PriceTable | None = None,
     json_schema: dict[str, Any] | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
     **call_kwargs: Any,
 ) -> CallResult:
-    """Invoke `handle.model` and account for the call. Transport errors propagate unchanged."""
+    """Invoke `handle.model` and account for the call. Transport errors propagate unchanged.
+
+    `timeout` (seconds) bounds this request on OpenAI-protocol backends. A 429/503 that says `Retry-After`
+    is waited out here (at most `MAX_RETRY_AFTER_S`, never past `deadline`, a `time.time()` value) before
+    the error propagates, so the caller's retry comes no sooner than the server asked.
+    """
     prices = prices or PriceTable()
     msgs = convert_to_messages(messages)
     model: Any = handle.model
     response_format = _response_format(handle, json_schema)
     if response_format is not None:
         model = model.bind(response_format=response_format)
+    if timeout is not None and hasattr(handle.model, "request_timeout"):  # ChatOpenAI: a per-request timeout
+        call_kwargs = {**call_kwargs, "timeout": max(timeout, 0.001)}
     if call_kwargs:
         model = model.bind(**call_kwargs)
     started = time.perf_counter()
@@ -63,6 +72,9 @@ def call_model(
     try:
         reply = model.invoke(msgs)
     except Exception as exc:  # a reply cut at the token limit is an answer, not a transport error
+        if type(exc).__name__ != "LengthFinishReasonError":
+            _wait_retry_after(exc, deadline)
+            raise
         reply = _truncated_reply(exc)
         truncated = True
     latency = time.perf_counter() - started
@@ -85,6 +97,40 @@ def call_model(
         truncated=truncated,
         tokens=tokens,
     )
+
+
+MAX_RETRY_AFTER_S = 60.0
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """The delay a 429/503 response asks for (`Retry-After` seconds or `retry-after-ms`), if any.
+
+    >>> class R: headers = {"retry-after": "3"}
+    >>> class E(Exception): response = R()
+    >>> retry_after_s(E())
+    3.0
+    """
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if not headers:
+        return None
+    try:
+        if headers.get("retry-after-ms") is not None:
+            return float(headers["retry-after-ms"]) / 1000
+        if headers.get("retry-after") is not None:
+            return float(headers["retry-after"])
+    except (TypeError, ValueError):  # an HTTP date: not worth parsing, the retry policy's backoff applies
+        return None
+    return None
+
+
+def _wait_retry_after(exc: BaseException, deadline: float | None) -> None:
+    wait = retry_after_s(exc)
+    if wait is None or wait <= 0:
+        return
+    wait = min(wait, MAX_RETRY_AFTER_S)
+    if deadline is not None:
+        wait = min(wait, max(deadline - time.time(), 0.0))
+    time.sleep(wait)
 
 
 def _truncated_reply(exc: Exception) -> AIMessage:

@@ -36,7 +36,7 @@ from skillc.adapters.pricing import PriceTable, default_prices
 from skillc.compile.compiler import compile_skill
 from skillc.compile.logs import LogColumns, read_logs
 from skillc.core.errors import InvalidInputError, SkillcError
-from skillc.core.files import atomic_write_text
+from skillc.core.files import atomic_write_text, read_json
 from skillc.core.task import Task, load_samples
 from skillc.core.trace import RunResult
 from skillc.skills.export import FORMATS, export_rows
@@ -164,6 +164,9 @@ def run_cmd(
     escalation: Annotated[str | None, typer.Option(help="step, task or off (default: the skill's)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     trace: Annotated[bool, typer.Option("--trace", help="include the full trace in JSON output")] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="seconds per model call (default: the skill's limits, else the backend's)")] = None,
+    deadline: Annotated[float | None, typer.Option("--deadline", help="seconds for the whole run of one input, retries and escalations included")] = None,
+    max_input_bytes: Annotated[int | None, typer.Option("--max-input-bytes", help="largest input as UTF-8 JSON (default 1000000)")] = None,
     prices: PricesOpt = None,
 ) -> None:
     """Run a skill on one input (--input) or many (--inputs), with the student executing every step."""
@@ -173,7 +176,8 @@ def run_cmd(
         if escalation not in (None, "step", "task", "off"):
             raise InvalidInputError("--escalation must be step, task or off")
         skill = Skill.load(skill_dir)
-        kwargs: dict[str, Any] = dict(student=student, teacher=teacher, escalation=escalation, prices=_prices(prices))
+        kwargs: dict[str, Any] = dict(student=student, teacher=teacher, escalation=escalation, prices=_prices(prices),
+                                      timeout_s=timeout, deadline_s=deadline, max_input_bytes=max_input_bytes)
         if input_json is not None:
             result = skill.run(_parse_input(input_json, "--input"), **kwargs)
             if as_json:
@@ -463,10 +467,7 @@ def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult,
 
 
 def _parse_input(text: str, where: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"{where}: not valid JSON: {exc.msg}") from None
+    value = read_json(text, where, InvalidInputError)
     if not isinstance(value, dict):
         raise InvalidInputError(f"{where}: the input must be a JSON object")
     return value

@@ -38,6 +38,10 @@ class BackendUnavailable(SkillcError):
     exit_code = 4
 
 
+class DeadlineExceeded(BackendUnavailable):
+    """The run's deadline passed before a model call could be made (exit code 4)."""
+
+
 class ReplayMissError(BackendUnavailable):
     """A `replay:` model has no recorded answer for the prompt it was given."""
 

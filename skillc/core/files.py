@@ -49,6 +49,45 @@ def atomic_write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
 
 
+MAX_JSON_DEPTH = 64  # nesting deeper than this is refused, in every file and input skillc reads
+
+
+def read_json(data: str | bytes, where: str | Path, error: type[Exception] = SkillFolderError,
+              *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON text or UTF-8 bytes; bad encoding, bad JSON or nesting deeper than `max_depth` raise `error`
+    naming `where`, never a traceback.
+
+    >>> read_json('{"a": [1]}', "x.json")
+    {'a': [1]}
+    >>> read_json("[" * 100 + "]" * 100, "x.json")
+    Traceback (most recent call last):
+    ...
+    skillc.core.errors.SkillFolderError: x.json is JSON nested deeper than 64 levels
+    """
+    try:
+        value = json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise error(f"{where} is not UTF-8 text (bad byte at offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{where} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise error(f"{where} is JSON nested deeper than {max_depth} levels") from None
+    if _depth_over(value, max_depth):
+        raise error(f"{where} is JSON nested deeper than {max_depth} levels")
+    return value
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def json_lines(
     lines: Iterable[str | bytes], where: str | Path, error: type[Exception] = SkillFolderError, start: int = 1
 ) -> Iterator[Any]:
@@ -60,10 +99,7 @@ def json_lines(
     for number, line in enumerate(lines, start):
         if not line.strip():
             continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise error(f"{where}: line {number} is not valid JSON ({exc.msg})") from None
+        yield read_json(line, f"{where}: line {number}", error)
 
 
 def sha256_file(path: Path) -> str:
@@ -91,11 +127,10 @@ def verify_manifest(folder: Path) -> None:
     path = folder / MANIFEST
     if not path.is_file():
         raise SkillFolderError(f"{folder}: no manifest.json; this is not a skill folder, or it is incomplete")
-    try:
-        listed = json.loads(path.read_text(encoding="utf-8"))["files"]
-        assert isinstance(listed, dict)
-    except (ValueError, KeyError, AssertionError):
-        raise SkillFolderError(f"{path}: not a valid manifest") from None
+    manifest = read_json(path.read_bytes(), path)
+    listed = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
+        raise SkillFolderError(f"{path}: not a valid manifest (expected {{\"files\": {{name: sha256}}}})")
     for entry in folder.iterdir():
         if entry.name in LOCAL_STATE and entry.is_file() and not entry.is_symlink():
             continue

@@ -2,7 +2,13 @@
 
 It serves the `compute` primitive, step checks and decision conditions. Model text is parsed with
 `ast.parse(mode="eval")` and walked node by node; nothing is handed to `eval`/`exec`. There is no
-attribute access, no import, no lambda or comprehension, and numbers and sequences are bounded.
+attribute access, no import, no lambda or comprehension, and no string formatting.
+
+The work is bounded, not only the result: every operation that can grow a value (`+`, `*`, `**`, `str()`,
+`sum()`) checks the size of what it would build before building it, every intermediate value is weighed
+(its scalars and characters, shared references counted each time they appear) against `MAX_WEIGHT`, and
+the walk stops after `TIME_LIMIT_S` of wall time. So every expression finishes in well under a second and
+a few MB, or raises `UnsafeExpressionError`. No thread or process is started.
 
 Example:
     >>> safe_eval("price * qty - discount", {"price": 2.5, "qty": 4, "discount": 1})
@@ -17,6 +23,7 @@ import ast
 import math
 import operator
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,7 +33,10 @@ MAX_EXPRESSION_CHARS = 2_000
 MAX_NODES = 400
 MAX_INT_BITS = 4_096
 MAX_EXPONENT = 256
-MAX_SEQUENCE = 10_000
+MAX_SEQUENCE = 10_000  # longest string, list or tuple an operation may produce
+MAX_WEIGHT = 100_000  # scalars + characters in any intermediate value, nested ones included
+TIME_LIMIT_S = 1.0
+NUMBER_TYPES = (bool, int, float)
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -81,7 +91,9 @@ def parse_expression(text: str) -> ast.Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise UnsafeExpressionError(f"not a valid expression: {exc.msg} in {text!r}") from None
+        raise UnsafeExpressionError(f"not a valid expression: {exc.msg} in {text[:200]!r}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise UnsafeExpressionError("expression is nested too deeply or holds a null byte") from None
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise UnsafeExpressionError(f"expression has more than {MAX_NODES} nodes")
@@ -101,10 +113,29 @@ def names_in(text: str) -> set[str]:
     }
 
 
-def safe_eval(text: str, env: Mapping[str, Any] | None = None) -> Any:
-    """Evaluate a whitelisted expression with `env` as its only variables."""
+def safe_eval(text: str, env: Mapping[str, Any] | None = None, *, numeric: bool = False) -> Any:
+    """Evaluate a whitelisted expression with `env` as its only variables.
+
+    With `numeric=True` (the `compute` primitive) the result must be a finite int, float or bool.
+
+    >>> safe_eval("(-8) ** (1/3)")
+    Traceback (most recent call last):
+    ...
+    skillc.core.errors.UnsafeExpressionError: the result is a complex number, not a real one
+    >>> safe_eval("'a' + 'b'", numeric=True)
+    Traceback (most recent call last):
+    ...
+    skillc.core.errors.UnsafeExpressionError: the result is a str; a compute step must give a number or a boolean
+    """
     tree = parse_expression(text)
-    return _Evaluator(env or {}).visit(tree.body)
+    value = _Evaluator(env or {}).visit(tree.body)
+    if numeric:
+        if not isinstance(value, NUMBER_TYPES):
+            raise UnsafeExpressionError(
+                f"the result is a {type(value).__name__}; a compute step must give a number or a boolean")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UnsafeExpressionError(f"the result is {value}, not a finite number")
+    return value
 
 
 def normalize_math(text: str) -> str:
@@ -163,6 +194,12 @@ def _check_node(node: ast.AST) -> None:
 class _Evaluator(ast.NodeVisitor):
     def __init__(self, env: Mapping[str, Any]) -> None:
         self.env = env
+        self.deadline = time.monotonic() + TIME_LIMIT_S
+
+    def visit(self, node: ast.AST) -> Any:
+        if time.monotonic() > self.deadline:
+            raise UnsafeExpressionError(f"expression took longer than {TIME_LIMIT_S:g} s")
+        return super().visit(node)
 
     def generic_visit(self, node: ast.AST) -> Any:  # pragma: no cover - parse_expression rejects first
         raise UnsafeExpressionError(f"{type(node).__name__} is not allowed in an expression")
@@ -183,14 +220,19 @@ class _Evaluator(ast.NodeVisitor):
             _check_power(left, right)
         if isinstance(node.op, ast.Mult):
             _check_repeat(left, right)
+        if isinstance(node.op, ast.Add):
+            _check_concat(left, right)
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            raise UnsafeExpressionError("string formatting with % is not allowed")
         try:
-            return _bounded(_BINARY[type(node.op)](left, right))
+            value = _BINARY[type(node.op)](left, right)
         except (ArithmeticError, TypeError, ValueError) as exc:
             raise UnsafeExpressionError(f"cannot compute: {exc}") from None
+        return _bounded(value)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
         try:
-            return _UNARY[type(node.op)](self.visit(node.operand))
+            return _bounded(_UNARY[type(node.op)](self.visit(node.operand)))
         except TypeError as exc:
             raise UnsafeExpressionError(f"cannot compute: {exc}") from None
 
@@ -225,8 +267,8 @@ class _Evaluator(ast.NodeVisitor):
             raise UnsafeExpressionError(f"cannot index a {type(container).__name__}")
         key = self.visit(node.slice)
         try:
-            return container[key]
-        except (KeyError, IndexError, TypeError) as exc:
+            return _bounded(container[key])
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise UnsafeExpressionError(f"bad index {key!r}: {exc}") from None
 
     def visit_Slice(self, node: ast.Slice) -> slice:
@@ -237,20 +279,25 @@ class _Evaluator(ast.NodeVisitor):
         return _bounded([self.visit(e) for e in node.elts])
 
     def visit_Tuple(self, node: ast.Tuple) -> tuple[Any, ...]:
-        return tuple(self.visit(e) for e in node.elts)
+        return _bounded(tuple(self.visit(e) for e in node.elts))
 
     def visit_Dict(self, node: ast.Dict) -> dict[Any, Any]:
         if any(k is None for k in node.keys):
             raise UnsafeExpressionError("dict unpacking is not allowed")
-        return {self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
+        try:
+            return _bounded({self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values, strict=True)})  # type: ignore[arg-type]
+        except TypeError as exc:  # an unhashable key: a list or a dict
+            raise UnsafeExpressionError(f"bad dict key: {exc}") from None
 
     def visit_Call(self, node: ast.Call) -> Any:
-        func = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+        name = node.func.id  # type: ignore[attr-defined]
         args = [self.visit(a) for a in node.args]
+        _check_call(name, args)
         try:
-            return _bounded(func(*args))
+            value = FUNCTIONS[name](*args)
         except (ArithmeticError, TypeError, ValueError) as exc:
-            raise UnsafeExpressionError(f"cannot compute {node.func.id}(): {exc}") from None  # type: ignore[attr-defined]
+            raise UnsafeExpressionError(f"cannot compute {name}(): {exc}") from None
+        return _bounded(value)
 
 
 def _check_power(base: Any, exponent: Any) -> None:
@@ -268,11 +315,60 @@ def _check_repeat(left: Any, right: Any) -> None:
                 raise UnsafeExpressionError("repeated sequence would be too long")
 
 
+def _check_concat(left: Any, right: Any) -> None:
+    if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+        if len(left) + len(right) > MAX_SEQUENCE:
+            raise UnsafeExpressionError("concatenated sequence would be too long")
+
+
+def _check_call(name: str, args: list[Any]) -> None:
+    """Refuse a call whose work or result would be too big, before making it."""
+    if name == "str" and args and _weight(args[0]) > MAX_SEQUENCE:
+        raise UnsafeExpressionError("str() of that value would be too long")
+    if name == "sum" and len(args) == 2 and isinstance(args[1], (str, list, tuple)):
+        items = args[0] if isinstance(args[0], (list, tuple)) else []
+        total = len(args[1]) + sum(len(x) for x in items if isinstance(x, (str, list, tuple)))
+        if total > MAX_SEQUENCE:
+            raise UnsafeExpressionError("sum() would build a sequence that is too long")
+
+
+def _weight(value: Any, limit: int = MAX_WEIGHT) -> int:
+    """Scalars + characters in `value`, nested ones included; stops counting past `limit`.
+
+    >>> _weight(["ab", [1, 2]]), _weight([[1] * 1000] * 1000, limit=5000) > 5000
+    (6, True)
+    """
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += max(len(item), 1)
+            continue
+        if isinstance(item, dict):
+            item = [*item.keys(), *item.values()]
+        elif not isinstance(item, (list, tuple)):
+            total += 1
+            continue
+        total += 1 + len(item)  # the container and one per element; nested ones are opened below
+        for child in item:
+            if isinstance(child, str):
+                total += len(child) - 1
+            elif isinstance(child, (list, tuple, dict)):
+                total -= 1
+                stack.append(child)
+    return total
+
+
 def _bounded(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise UnsafeExpressionError("integer result is too large")
-    if isinstance(value, (str, list, tuple)) and len(value) > MAX_SEQUENCE:
-        raise UnsafeExpressionError("sequence result is too long")
+    if isinstance(value, complex):
+        raise UnsafeExpressionError("the result is a complex number, not a real one")
+    if isinstance(value, (str, list, tuple, dict)):
+        if len(value) > MAX_SEQUENCE:
+            raise UnsafeExpressionError("sequence result is too long")
+        if not isinstance(value, str) and _weight(value) > MAX_WEIGHT:
+            raise UnsafeExpressionError(f"the value holds more than {MAX_WEIGHT} items in all")
     return value

@@ -140,6 +140,14 @@ class GrowthPolicy(_Model):
     max_records: int = Field(10_000, ge=0)
 
 
+class RunLimits(_Model):
+    """Time and size bounds on one run; a `RunConfig` (or `--timeout`, `--deadline`, `--max-input-bytes`) overrides them."""
+
+    timeout_s: float | None = Field(None, gt=0, description="per model call (None: the backend's own, 600 s API / 900 s local)")
+    deadline_s: float | None = Field(None, gt=0, description="the whole run, retries and escalations included (None: none)")
+    max_input_bytes: int | None = Field(1_000_000, gt=0, description="largest input as UTF-8 JSON (None: no limit)")
+
+
 class Provenance(_Model):
     teacher: str
     compiled_at: str
@@ -163,6 +171,7 @@ class SkillSpec(SkillDesign):
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     retrieval: RetrievalPolicy = Field(default_factory=RetrievalPolicy)
     growth: GrowthPolicy = Field(default_factory=GrowthPolicy)
+    limits: RunLimits = Field(default_factory=RunLimits)
     baseline_output_tokens: int | None = None
     provenance: Provenance | None = None
 

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -78,6 +79,35 @@ class Task(BaseModel):
 
     def validate_input(self, value: dict[str, Any]) -> None:
         validate_against(value, self.input_schema, "input")
+
+
+MAX_INPUT_BYTES = 1_000_000  # the default cap on one run's inputs, as UTF-8 JSON
+
+
+def check_inputs(inputs: Any, max_bytes: int | None = MAX_INPUT_BYTES) -> None:
+    """Refuse inputs that are not a JSON object of valid Unicode, nested too deeply or larger than `max_bytes`.
+
+    >>> check_inputs({"text": "ok"})
+    >>> check_inputs({"text": "x" * 20}, max_bytes=16)
+    Traceback (most recent call last):
+    ...
+    skillc.core.errors.InvalidInputError: the input is 32 bytes as JSON, over the limit of 16 (raise it with max_input_bytes / --max-input-bytes)
+    """
+    from skillc.core.files import MAX_JSON_DEPTH, _depth_over
+
+    if not isinstance(inputs, dict):
+        raise InvalidInputError(f"the input must be a JSON object, not {type(inputs).__name__}")
+    if _depth_over(inputs, MAX_JSON_DEPTH):
+        raise InvalidInputError(f"the input is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        size = len(json.dumps(inputs, ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"the input holds invalid Unicode (a lone surrogate at {exc.start}); send UTF-8 text") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"the input is not JSON data: {exc}") from None
+    if max_bytes is not None and size > max_bytes:
+        raise InvalidInputError(f"the input is {size} bytes as JSON, over the limit of {max_bytes} "
+                                "(raise it with max_input_bytes / --max-input-bytes)")
 
 
 def validate_against(value: Any, schema: dict[str, Any], what: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from skillc.core.errors import BackendUnavailable, SkillGaveUp
+from skillc.core.errors import BackendUnavailable, DeadlineExceeded, SkillGaveUp
 
 Role = Literal["student", "teacher", "compute", "human"]
 
@@ -86,6 +86,8 @@ class RunResult(BaseModel):
         if self.error is None:
             return self
         message = f"{self.error.kind} at step {self.error.step!r}: {self.error.message}"
+        if self.error.kind == "deadline":
+            raise DeadlineExceeded(message)
         if self.error.kind == "backend":
             raise BackendUnavailable(message)
         raise SkillGaveUp(message, step=self.error.step, kind=self.error.kind)

@@ -82,7 +82,7 @@ def build_graph(
     for step in spec.steps:
         _add_step(builder, spec, step, ex, policy)
     finish_edges = {END: "give up"} if mode == "off" else {ESCALATE_TASK: "escalate task", END: "give up"}
-    builder.add_node(FINISH, finish_node(spec.output_schema), error_handler=final_error_handler(mode),
+    builder.add_node(FINISH, finish_node(spec.output_schema), error_handler=final_error_handler(mode, ex.teacher is not None),
                      destinations=finish_edges)
     builder.add_node(ESCALATE_TASK, escalate_task_node(ex, spec.input_fields, spec.output_schema),
                      retry_policy=policy, error_handler=task_error_handler)
@@ -125,7 +125,7 @@ def _add_step(builder: StateGraph, spec: SkillSpec, step: Step, ex: Executors, p
         step.id,
         action,
         retry_policy=policy,
-        error_handler=step_error_handler(step, ex.escalation),
+        error_handler=step_error_handler(step, ex.escalation, ex.teacher is not None),
         destinations=failure_targets,
         metadata={"primitive": step.primitive},
     )

@@ -14,13 +14,30 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from skillc.adapters.models import ModelHandle, resolve_model
 from skillc.adapters.pricing import PriceTable
+from skillc.core.spec import RunLimits
 
 Escalation = Literal["step", "task", "off"]
+LIMITS_KEY = "skillc_limits"  # in the graph's `configurable`: {"timeout_s", "deadline", "deadline_s"}
+
+
+def call_limits() -> dict[str, Any]:
+    """The running graph's limits (empty outside a run, or when the caller set none).
+
+    A parent graph that runs a skill as a subgraph can set them too:
+    `parent.invoke(x, {"configurable": {LIMITS_KEY: {"timeout_s": 30, "deadline": time.time() + 120}}})`.
+    """
+    try:
+        from langgraph.config import get_config
+
+        return dict((get_config().get("configurable") or {}).get(LIMITS_KEY) or {})
+    except RuntimeError:  # not inside a runnable
+        return {}
 
 
 @dataclass(frozen=True)
@@ -32,12 +49,17 @@ class RunConfig:
         teacher: the model a failed step escalates to (None: no escalation, the ladder skips it).
         escalation: `step`, `task` or `off`; None keeps the skill's own mode.
         prices: the price table that costs every call.
+        timeout_s, deadline_s, max_input_bytes: per-call timeout, whole-run deadline and input size cap;
+            None keeps the skill's `limits` (see `SkillSpec.limits`).
     """
 
     student: Any = None
     teacher: Any = None
     escalation: Escalation | None = None
     prices: PriceTable = field(default_factory=PriceTable)
+    timeout_s: float | None = None
+    deadline_s: float | None = None
+    max_input_bytes: int | None = None
 
     @classmethod
     def of(cls, config: RunConfig | None = None, **given: Any) -> RunConfig:
@@ -47,6 +69,17 @@ class RunConfig:
     def with_(self, **changes: Any) -> RunConfig:
         """A copy with `changes` applied (None values included)."""
         return dataclasses.replace(self, **changes)
+
+    def limits(self, spec_limits: RunLimits) -> RunLimits:
+        """The skill's limits with this configuration's overrides applied."""
+        given = {k: getattr(self, k) for k in ("timeout_s", "deadline_s", "max_input_bytes") if getattr(self, k) is not None}
+        return spec_limits.model_copy(update=given)
+
+    def invoke_config(self, spec_limits: RunLimits) -> dict[str, Any]:
+        """The `configurable` entries a run passes to the graph: its per-call timeout and absolute deadline."""
+        limits = self.limits(spec_limits)
+        deadline = time.time() + limits.deadline_s if limits.deadline_s else None
+        return {LIMITS_KEY: {"timeout_s": limits.timeout_s, "deadline": deadline, "deadline_s": limits.deadline_s}}
 
     def handle(self, role: str) -> ModelHandle | None:
         """The resolved `student` or `teacher`, or None when it was not given."""

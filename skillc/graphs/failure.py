@@ -20,8 +20,9 @@ from langgraph.errors import NodeError
 from langgraph.graph import END
 from langgraph.types import Command, RetryPolicy, interrupt
 
-from skillc.core.errors import BackendUnavailable, SkillcError
+from skillc.core.errors import BackendUnavailable, DeadlineExceeded, SkillcError
 from skillc.core.spec import Step
+from skillc.graphs.config import call_limits
 from skillc.graphs.state import ATTEMPTS, ERROR, FEEDBACK, MODE, TRACE
 
 ESCALATE_TASK = "skillc_escalate_task"
@@ -75,15 +76,32 @@ def as_failure(exc: BaseException, step_id: str) -> StepFailure:
     """Any exception from a step, classified as a `StepFailure`."""
     if isinstance(exc, StepFailure):
         return exc
+    if isinstance(exc, DeadlineExceeded):
+        return StepFailure("deadline", str(exc), record=None)
     kind = "backend" if is_transport_error(exc) or isinstance(exc, BackendUnavailable) else "error"
-    return StepFailure(kind, f"{type(exc).__name__}: {exc}", record=None)
+    message = f"{type(exc).__name__}: {exc}"
+    if "timeout" in type(exc).__name__.lower() or isinstance(exc, TimeoutError):
+        timeout = call_limits().get("timeout_s")
+        message += (f" (the per-call timeout is {timeout:g} s; --timeout / limits.timeout_s)" if timeout
+                    else " (no per-call timeout was set, so the backend's own applied; set --timeout / limits.timeout_s)")
+    return StepFailure(kind, message, record=None)
 
 
 def choose_action(
-    ladder: list[str], pos: int, failure: StepFailure, *, mode: str, step: Step | None, escalation: str
+    ladder: list[str], pos: int, failure: StepFailure, *, mode: str, step: Step | None, escalation: str,
+    has_teacher: bool = True,
 ) -> tuple[str, int]:
-    """The next applicable action from position `pos`, and the position after it."""
-    if failure.kind == "loop_bound":
+    """The next applicable action from position `pos`, and the position after it.
+
+    `escalate` is skipped when escalation is off, when no teacher was given, or when the teacher already
+    had the step; so a run without a teacher gives up with the student's real failure, not "no teacher".
+
+    >>> ladder = expand_ladder(["retry", "escalate"], max_retries=1)
+    >>> failure = StepFailure("contract", "total: 'x' is not of type 'number'")
+    >>> choose_action(ladder, 1, failure, mode="student", step=None, escalation="step", has_teacher=False)
+    ('give_up', 3)
+    """
+    if failure.kind in ("loop_bound", "deadline"):
         return "give_up", len(ladder)
     for i in range(pos, len(ladder)):
         action = ladder[i]
@@ -92,7 +110,8 @@ def choose_action(
             continue
         if action == "simplify" and mode == "simplified":
             continue
-        if action == "escalate" and (escalation == "off" or mode == "teacher" or (step and step.primitive == "escalate")):
+        if action == "escalate" and (escalation == "off" or not has_teacher or mode == "teacher"
+                                     or (step and step.primitive == "escalate")):
             continue
         return action, i + 1
     return "give_up", len(ladder)
@@ -104,7 +123,7 @@ def give_up(failure: StepFailure, step_id: str | None, trace: list[dict[str, Any
     return Command(goto=END, update={ERROR: error, TRACE: trace})
 
 
-def step_error_handler(step: Step, escalation: str) -> Callable[[dict[str, Any], NodeError], Command]:
+def step_error_handler(step: Step, escalation: str, has_teacher: bool = True) -> Callable[[dict[str, Any], NodeError], Command]:
     """The `error_handler` of a step node: walks the step's failure ladder."""
     ladder = expand_ladder(list(step.on_fail), step.max_retries)
 
@@ -112,7 +131,8 @@ def step_error_handler(step: Step, escalation: str) -> Callable[[dict[str, Any],
         failure = as_failure(error.error, step.id)
         pos = (state.get(ATTEMPTS) or {}).get(step.id, 0)
         mode = (state.get(MODE) or {}).get(step.id, "student")
-        action, new_pos = choose_action(ladder, pos, failure, mode=mode, step=step, escalation=escalation)
+        action, new_pos = choose_action(ladder, pos, failure, mode=mode, step=step, escalation=escalation,
+                                        has_teacher=has_teacher)
         record = _failed_record(failure, step, mode, pos, action)
         trace = [record, *(failure.record or {}).get("_extra", [])]
         if action == "give_up":
@@ -131,14 +151,14 @@ def step_error_handler(step: Step, escalation: str) -> Callable[[dict[str, Any],
     return handle
 
 
-def final_error_handler(escalation: str) -> Callable[[dict[str, Any], NodeError], Command]:
-    """The `error_handler` of the finish node: whole-task escalation once, else give up."""
+def final_error_handler(escalation: str, has_teacher: bool = True) -> Callable[[dict[str, Any], NodeError], Command]:
+    """The `error_handler` of the finish node: whole-task escalation once (when there is a teacher), else give up."""
 
     def handle(state: dict[str, Any], error: NodeError) -> Command:
         failure = as_failure(error.error, FINISH)
         tried = any(r.get("step") == ESCALATE_TASK for r in state.get(TRACE) or [])
         record = _failed_record(failure, None, "student", 0, "give_up")
-        if escalation != "off" and not tried and failure.kind != "backend":
+        if escalation != "off" and has_teacher and not tried and failure.kind not in ("backend", "deadline"):
             record["action"] = "escalate"
             return Command(goto=ESCALATE_TASK, update={TRACE: [record]})
         return give_up(failure, None, [record])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from skillc.adapters.pricing import PriceTable
 from skillc.core.contracts import contract_errors
 from skillc.core.errors import (
     BackendUnavailable,
+    DeadlineExceeded,
     MalformedOutputError,
     UnsafeExpressionError,
 )
@@ -49,7 +51,7 @@ from skillc.graphs.confidence import (
     logprob_confidence,
     verify_confidence,
 )
-from skillc.graphs.config import Escalation
+from skillc.graphs.config import Escalation, call_limits
 from skillc.graphs.demos import DemoBank, demo_messages
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
 from skillc.graphs.prompts import (
@@ -84,7 +86,17 @@ class Executors:
         return handle
 
     def call(self, role: str, messages: list[Any], schema: dict[str, Any] | None, **kwargs: Any) -> CallResult:
-        return call_model(self.model(role), messages, prices=self.prices, json_schema=schema, **kwargs)
+        """One accounted call, within the run's per-call timeout and its deadline (see `call_limits`)."""
+        limits = call_limits()
+        timeout, deadline = limits.get("timeout_s"), limits.get("deadline")
+        if deadline is not None:
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"the run's deadline of {limits.get('deadline_s'):g} s passed before the {role} "
+                                       "could be asked; raise --deadline (limits.deadline_s) or make the run shorter")
+            timeout = remaining if timeout is None else min(timeout, remaining)
+        return call_model(self.model(role), messages, prices=self.prices, json_schema=schema, timeout=timeout,
+                          deadline=deadline, **kwargs)
 
 
 def node_name(target: str) -> str:
@@ -206,7 +218,7 @@ def compute_node(step: Step, ex: Executors) -> Node:
             "attempt": _attempt(step, state), "inputs": {"expression": expression}, "raw": expression,
         }
         try:
-            value = tidy_number(safe_eval(expression, values))
+            value = tidy_number(safe_eval(expression, values, numeric=True))
         except UnsafeExpressionError as exc:
             raise StepFailure("compute", f"cannot compute {expression!r}: {exc}", record=record, attempt=expression) from None
         output = {step.writes[0]: value}

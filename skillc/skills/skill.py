@@ -37,7 +37,7 @@ from skillc.core.files import (
 )
 from skillc.core.report import EvalReport, read_report
 from skillc.core.spec import SkillSpec
-from skillc.core.task import validate_against
+from skillc.core.task import check_inputs, validate_against
 from skillc.core.trace import RunResult, StepRecord, summarize, trace_records
 from skillc.graphs.builder import build_graph, drawable
 from skillc.graphs.config import RunConfig
@@ -161,11 +161,13 @@ class Skill:
 
         Models and `escalation=` / `prices=` may be given here or as one `config=RunConfig(...)`.
         """
-        validate_against(inputs, self.spec.input_schema, "input")
         config = RunConfig.of(config, student=student, teacher=teacher, **options)
+        check_inputs(inputs, config.limits(self.spec.limits).max_input_bytes)
+        validate_against(inputs, self.spec.input_schema, "input")
         graph = self._compiled_graph(config)
         limit = 10 + sum((s.max_visits * (s.max_retries + 4)) for s in self.spec.steps) * 2
-        final = graph.invoke(dict(inputs), {"recursion_limit": limit, "run_id": uuid.uuid4()})
+        final = graph.invoke(dict(inputs), {"recursion_limit": limit, "run_id": uuid.uuid4(),
+                                            "configurable": config.invoke_config(self.spec.limits)})
         trace = trace_records(final.get(TRACE) or [])
         error = final.get(ERROR)
         if "__interrupt__" in final and error is None:
