@@ -1,17 +1,15 @@
-"""Atomic file writes and sha256 manifests for skill folders.
+"""Atomic file writes, and the one JSON reader (depth-limited, typed errors) for every file and input.
 
 Example:
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> atomic_write_text(d / "a.txt", "hi")
-    >>> write_manifest(d)["files"]["a.txt"][:12]
-    '8f434346648f'
-    >>> verify_manifest(d)
+    >>> atomic_write_text(d / "a.json", '{"a": 1}')
+    >>> read_json((d / "a.json").read_bytes(), d / "a.json")
+    {'a': 1}
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -20,10 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from skillc.core.errors import SkillFolderError
-
-MANIFEST = "manifest.json"
-REBUILDABLE = frozenset({"index.faiss", "index.json"})  # derived from examples.jsonl; rebuilt when missing
-LOCAL_STATE = frozenset({".examples.lock"})  # lock files: never hashed, never shipped
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -100,55 +94,3 @@ def json_lines(
         if not line.strip():
             continue
         yield read_json(line, f"{where}: line {number}", error)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def write_manifest(folder: Path) -> dict[str, Any]:
-    """Hash every regular file in `folder` (not the manifest itself) into manifest.json."""
-    files = {
-        p.name: sha256_file(p)
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.name != MANIFEST and p.name not in LOCAL_STATE
-    }
-    manifest = {"skillc_format": 1, "algorithm": "sha256", "files": files}
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    return manifest
-
-
-def verify_manifest(folder: Path) -> None:
-    """Raise `SkillFolderError` naming the file when anything differs from manifest.json."""
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise SkillFolderError(f"{folder}: no manifest.json; this is not a skill folder, or it is incomplete")
-    manifest = read_json(path.read_bytes(), path)
-    listed = manifest.get("files") if isinstance(manifest, dict) else None
-    if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
-        raise SkillFolderError(f"{path}: not a valid manifest (expected {{\"files\": {{name: sha256}}}})")
-    for entry in folder.iterdir():
-        if entry.name in LOCAL_STATE and entry.is_file() and not entry.is_symlink():
-            continue
-        if entry.is_symlink() or not entry.is_file():
-            raise SkillFolderError(f"{entry}: a skill folder holds only regular files")
-        if entry.name != MANIFEST and entry.name not in listed:
-            raise SkillFolderError(f"{entry}: not listed in manifest.json (was it added after signing?)")
-    for name, expected in listed.items():
-        if "/" in name or "\\" in name or name.startswith("."):
-            raise SkillFolderError(f"{path}: bad file name {name!r} in manifest")
-        file = folder / name
-        if name in REBUILDABLE and not file.exists():
-            continue
-        if not file.is_file():
-            raise SkillFolderError(f"{file}: listed in manifest.json but missing")
-        actual = sha256_file(file)
-        if actual != expected:
-            raise SkillFolderError(
-                f"{file}: sha256 {actual[:12]}… does not match the manifest ({expected[:12]}…); "
-                "the folder was modified after it was written"
-            )

@@ -26,7 +26,8 @@ from rich.console import Console
 from skillc.adapters.pricing import PriceTable
 from skillc.core.answers import TOLERANCE
 from skillc.core.errors import InvalidInputError, SkillcError
-from skillc.core.files import atomic_write_text, verify_manifest, write_manifest
+from skillc.core.files import atomic_write_text
+from skillc.core.manifest import verify_manifest, write_manifest
 from skillc.core.report import (
     BaselineCheck,
     DatasetInfo,

@@ -339,8 +339,9 @@ def _record_escalation(ex: Executors, step: Step, record: dict[str, Any], output
     if ex.bank is None:
         return
 
+    checked = bool(record.get("checks")) and all(c.get("ok") for c in record.get("checks") or [])
     example = new_record(step.id, record.get("inputs") or {}, output, reasoning=str(output.get("reasoning", "")),
-                         source="escalation", model=record.get("model"), raw=record.get("raw"))
+                         source="escalation", model=record.get("model"), raw=record.get("raw"), checked=checked)
     try:
         ex.bank.grow(example)
     except OSError as exc:  # the answer itself is fine; losing the record must not fail the run

@@ -43,14 +43,17 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from skillc.adapters.embeddings import default_embeddings, embed, embeddings_id
 from skillc.core.errors import SkillFolderError
-from skillc.core.files import (
+from skillc.core.files import atomic_write_bytes, atomic_write_text, json_lines
+from skillc.core.manifest import (
     MANIFEST,
-    atomic_write_bytes,
-    atomic_write_text,
-    json_lines,
+    remove_stale_temp_files,
+    sha256_file,
+    signed_hash,
+    signed_length,
     write_manifest,
 )
 from skillc.skills.quality import QualityFilter, input_text
+from skillc.skills.quarantine import Quarantine, review_flags
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ class ExampleBank:
         grow: bool = True,
         max_records: int | None = None,
         approx_threshold: int = APPROX_THRESHOLD,
+        signed_only: bool = True,
     ) -> None:
         self.folder = Path(folder) if folder is not None else None
         self.embeddings = embeddings or (vectorstore.embeddings if vectorstore and vectorstore.embeddings else None)
@@ -113,6 +117,8 @@ class ExampleBank:
         self._snapshot_count = 0
         self._selectors: dict[str, Any] = {}
         self._lock = FileLock(str(self.folder / LOCK)) if self.folder else None
+        self.signed_only = signed_only
+        self.quarantine = Quarantine(self.folder) if self.folder else None
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._read_new_lines()
@@ -131,9 +137,10 @@ class ExampleBank:
         path = self.folder / EXAMPLES
         if not path.exists():
             return []
+        limit = signed_length(self.folder, EXAMPLES) if self.signed_only else None
         with open(path, "rb") as fh:
             fh.seek(self._offset)
-            data = fh.read()
+            data = fh.read() if limit is None else fh.read(max(limit - self._offset, 0))
         end = data.rfind(b"\n") + 1
         new = list(json_lines(data[:end].splitlines(), path, SkillFolderError, start=len(self.records) + 1))
         for number, record in enumerate(new, len(self.records) + 1):
@@ -218,6 +225,8 @@ class ExampleBank:
         """The saved index if it matches the embeddings and the JSONL it was built from, else None."""
         if self.folder is None or not (self.folder / INDEX).exists() or not (self.folder / INDEX_META).exists():
             return None
+        if self.signed_only and not self._snapshot_is_signed():
+            return None
         try:
             meta = json.loads((self.folder / INDEX_META).read_text())
             if meta.get("embeddings") != embeddings_id(self._embeddings()) or meta["count"] > len(self.records):
@@ -232,6 +241,13 @@ class ExampleBank:
             return None
         self._snapshot_count = index.ntotal
         return index
+
+    def _snapshot_is_signed(self) -> bool:
+        """With a manifest, the index files are loaded only when they are the ones it signs (else: rebuilt)."""
+        assert self.folder is not None
+        if not (self.folder / MANIFEST).exists():
+            return True
+        return all(signed_hash(self.folder, name) == sha256_file(self.folder / name) for name in (INDEX, INDEX_META))
 
     def save_index(self) -> None:
         """Write the index snapshot (`index.faiss` + `index.json`) atomically."""
@@ -340,20 +356,50 @@ class ExampleBank:
             return self._add_locked(list(records), check)
 
     def grow(self, record: dict[str, Any]) -> AddReport:
-        """Record a validated escalation answer, unless growth is off or the bank is at its cap."""
+        """Keep a validated escalation answer: in the quarantine first, then in the bank only when nothing flags it.
+
+        A record is flagged when its step had no declared check that passed (`checked` false) or when its
+        input carries instruction-like text; a flagged record waits in `quarantine.jsonl` for
+        `skillc bank review` (or a second model) and never reaches a student as a demo before that.
+        """
         report = AddReport()
         if not self.growth_enabled:
             report.dropped["growth_off"] += 1
-        elif self.max_records is not None and len(self.records) >= self.max_records:
+            return report
+        if self.max_records is not None and len(self.records) >= self.max_records:
             report.dropped["bank_full"] += 1
-        else:
+            return report
+        flags = review_flags(record)
+        if self.quarantine is None:  # an in-memory bank: nothing durable to stage in
+            if flags:
+                report.dropped["quarantined"] += 1
+                return report
             return self.add([record])
+        self.quarantine.add(record, flags)
+        if flags:
+            report.dropped["quarantined"] += 1
+            return report
+        return self.promote([record])
+
+    def promote(self, records: list[dict[str, Any]]) -> AddReport:
+        """Move reviewed records from the quarantine into the bank (ids already in the bank are skipped)."""
+        have = {r.get("id") for r in self.records}
+        fresh = [{k: v for k, v in r.items() if k not in ("flags", "quarantined_at")} for r in records
+                 if r.get("id") not in have]
+        report = self.add(fresh) if fresh else AddReport()
+        if self.quarantine is not None:
+            self.quarantine.remove({r.get("id") for r in records})
         return report
 
     def _add_locked(self, records: list[dict[str, Any]], check: bool) -> AddReport:
         report = AddReport()
         if self.folder is not None:
-            _cut_partial_tail(self.folder / EXAMPLES)
+            remove_stale_temp_files(self.folder)
+            signed = signed_length(self.folder, EXAMPLES) if self.signed_only else None
+            if signed is not None:
+                _cut_unsigned_tail(self.folder / EXAMPLES, signed)
+            else:
+                _cut_partial_tail(self.folder / EXAMPLES)
             self._read_new_lines()
         if self.records:
             self._ensure_index()
@@ -417,7 +463,8 @@ class ExampleBank:
         for name in (INDEX, INDEX_META):
             (target / name).unlink(missing_ok=True)
         bank = ExampleBank(target, embeddings=self.embeddings, vectorstore=self.vectorstore, quality=self.quality,
-                           grow=self.growth_enabled, max_records=self.max_records, approx_threshold=self.approx_threshold)
+                           grow=self.growth_enabled, max_records=self.max_records, approx_threshold=self.approx_threshold,
+                           signed_only=False)  # the caller re-signs the folder after this
         if bank.records and self.vectorstore is None:
             self._ensure_index()  # loads this bank's own index file when it is current: no re-embedding
             if self._index is not None and self._index.ntotal == len(self.records):
@@ -458,6 +505,17 @@ def _cut_partial_tail(path: Path) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     log.warning("%s: dropped a partial last record left by an interrupted write", path)
+
+
+def _cut_unsigned_tail(path: Path, signed: int) -> None:
+    """Truncate bytes past the manifest's signed length: a writer died between its append and its re-signing."""
+    if path.exists() and path.stat().st_size > signed:
+        extra = path.stat().st_size - signed
+        with open(path, "rb+") as fh:
+            fh.truncate(signed)
+            fh.flush()
+            os.fsync(fh.fileno())
+        log.warning("%s: dropped %d unsigned bytes an interrupted writer appended", path, extra)
 
 
 def _prefix_sha256(path: Path, length: int) -> str:

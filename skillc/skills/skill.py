@@ -29,9 +29,10 @@ from pydantic import ValidationError
 
 from skillc.adapters.calls import estimate_messages_tokens
 from skillc.core.errors import SkillFolderError
-from skillc.core.files import (
+from skillc.core.files import atomic_write_text
+from skillc.core.manifest import (
     MANIFEST,
-    atomic_write_text,
+    is_local_state,
     verify_manifest,
     write_manifest,
 )
@@ -208,7 +209,8 @@ class Skill:
             self.spec = self.spec.model_copy(update={"name": name})
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.iterdir():
-            if stale.is_file() and stale.name not in (SKILL_MD, SKILL_JSON, EXAMPLES, EVAL, EVAL_PNG, MANIFEST, *BANK_FILES):
+            known = (SKILL_MD, SKILL_JSON, EXAMPLES, EVAL, EVAL_PNG, MANIFEST, *BANK_FILES)
+            if stale.is_file() and stale.name not in known and not is_local_state(stale.name):
                 raise SkillFolderError(f"{stale}: unexpected file in the skill folder; remove it first")
         atomic_write_text(folder / SKILL_JSON, self.spec.model_dump_json(indent=2, exclude_none=True) + "\n")
         self._bank = self.bank.save(folder)

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from skillc.cli import app
-from skillc.core.files import sha256_file
+from skillc.core.manifest import sha256_file
 from skillc.core.spec import SkillSpec
 from skillc.graphs.prompts import step_messages
 from tests.conftest import INVOICE_DESIGN, INVOICE_TASK, INVOICE_TEXT

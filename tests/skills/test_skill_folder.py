@@ -8,7 +8,7 @@ import os
 import pytest
 
 from skillc.core.errors import SkillFolderError
-from skillc.core.files import sha256_file
+from skillc.core.manifest import sha256_file
 from skillc.skills.skill import Skill
 from skillc.skills.skill_md import read_front_matter
 
@@ -42,12 +42,27 @@ def test_load_round_trips(folder, invoice_spec):
     assert skill.examples[0]["step"] == "kind"
 
 
-@pytest.mark.parametrize("victim", ["skill.json", "SKILL.md", "examples.jsonl"])
-def test_tampered_file_is_refused_by_name(folder, victim):
+@pytest.mark.parametrize(("victim", "old", "new"), [("skill.json", "quantity", "quantitx"),
+                                                     ("SKILL.md", "quantity", "quantitx"),
+                                                     ("examples.jsonl", "other", "othex")])
+def test_tampered_file_is_refused_by_name(folder, victim, old, new):
     path = folder / victim
-    path.write_text(path.read_text().replace("quantity", "quantitx", 1) + "\n")
+    path.write_text(path.read_text().replace(old, new, 1))
     with pytest.raises(SkillFolderError, match=victim):
         Skill.load(folder)
+
+
+def test_records_appended_after_signing_are_never_read_and_are_cut_by_the_next_writer(folder):
+    signed = (folder / "examples.jsonl").read_bytes()
+    poison = {"id": "2", "step": "kind", "input": {"text": "y"}, "output": {"kind": "invoice"}}
+    with open(folder / "examples.jsonl", "a") as fh:  # a writer killed before re-signing, or an attacker
+        fh.write(json.dumps(poison) + "\n")
+    skill = Skill.load(folder)  # the signed prefix still verifies
+    assert [r["id"] for r in skill.bank.records] == ["1"]
+    skill.bank.add([{"id": "3", "step": "kind", "input": {"text": "a new question"}, "output": {"kind": "other"},
+                     "reasoning": "an example that passes the quality filter"}])
+    assert (folder / "examples.jsonl").read_bytes().startswith(signed)
+    assert [r["id"] for r in Skill.load(folder).bank.records] == ["1", "3"]
 
 
 def test_added_file_is_refused(folder):
