@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
 from skillc.adapters.models import ModelHandle
 from skillc.adapters.pricing import PriceTable
 from skillc.adapters.tokens import count_tokens, estimate_messages_tokens
+from skillc.core.errors import BackendUnavailable
 
 
 @dataclass
@@ -71,6 +73,9 @@ def call_model(
     truncated = False
     try:
         reply = model.invoke(msgs)
+    except (AttributeError, KeyError, TypeError, json.JSONDecodeError) as exc:  # the client could not read the reply
+        raise BackendUnavailable(f"{handle.name}: the backend's reply is not a chat completion the client can read "
+                                 f"({type(exc).__name__}: {str(exc)[:200]}); is the URL an OpenAI-compatible /v1 endpoint?") from exc
     except Exception as exc:  # a reply cut at the token limit is an answer, not a transport error
         if type(exc).__name__ != "LengthFinishReasonError":
             _wait_retry_after(exc, deadline)

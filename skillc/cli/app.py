@@ -193,10 +193,10 @@ def run_cmd(
 
 def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, Any], trace: bool) -> None:
     try:
-        lines = [line for line in inputs.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [(n, line) for n, line in enumerate(inputs.read_bytes().splitlines(), 1) if line.strip()]
     except OSError as exc:
         raise InvalidInputError(f"cannot read {inputs}: {exc}") from None
-    items = [_parse_input(line, f"{inputs}:{n}") for n, line in enumerate(lines, 1)]
+    items = [_parse_input(line, f"{inputs}: line {n}") for n, line in lines]
     sink = open(out, "w", encoding="utf-8") if out else sys.stdout
     failed = cost = baseline = 0.0
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
@@ -318,6 +318,39 @@ def calibrate_cmd(
     console.print(f"gate: {gate.signals or ['check']} {gate.thresholds} · wrote {skill_dir / 'skill.json'}")
 
 
+bank_app = typer.Typer(no_args_is_help=True, help="The example bank and its quarantine of escalated answers.")
+app.add_typer(bank_app, name="bank")
+
+
+@bank_app.command("review")
+def bank_review_cmd(
+    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
+    promote: Annotated[list[str] | None, typer.Option("--promote", help="id (or unique prefix) to move into the bank; repeat it")] = None,
+    reject: Annotated[list[str] | None, typer.Option("--reject", help="id (or unique prefix) to drop; repeat it")] = None,
+    verify_with: Annotated[str | None, typer.Option("--verify-with", help="a second model that vouches for unchecked answers (never for instruction-like inputs)")] = None,
+) -> None:
+    """List the escalated answers waiting in the quarantine, and promote or reject them.
+
+    An escalated answer joins the bank by itself only when its step's declared check passed and its input
+    holds no instruction-like text; every other one waits here and is never shown to the student.
+    """
+    from skillc.skills.review import review
+
+    with _errors_exit():
+        skill = Skill.load(skill_dir)
+        verdicts = review(skill, promote=promote or [], reject=reject or [], verify_with=verify_with)
+        pending = {str(r.get("id")): r for r in skill.bank.quarantine.pending()} if skill.bank.quarantine else {}
+    table = Table("id", "step", "action", "why", "input", title=f"quarantine of {skill.name}: {len(verdicts)} record(s)")
+    for v in verdicts:
+        record = pending.get(v.id, {})
+        text = json.dumps(record.get("input", ""), ensure_ascii=False)[:60] if record else ""
+        table.add_row(v.id[:12], str(record.get("step", "")), v.action, v.reason, text)
+    console.print(table)
+    moved = sum(v.action == "promoted" for v in verdicts)
+    console.print(f"promoted {moved}, rejected {sum(v.action == 'rejected' for v in verdicts)}, "
+                  f"still waiting {len(pending)} · the bank holds {len(skill.bank)} records")
+
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against recorded teachers.")
 app.add_typer(bench_app, name="bench")
 
@@ -397,7 +430,7 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="port (default: a free one)")] = None,
 ) -> None:
-    """Run the local llama.cpp server in the foreground, for other tools (Ctrl-C stops it)."""
+    """Run the local llama.cpp server in the foreground, for other tools (Ctrl-C or SIGTERM stops it)."""
     import time
 
     from skillc.adapters.local.server import LocalServer
@@ -409,6 +442,7 @@ def serve_cmd(
         if unknown or not chosen:
             raise InvalidInputError(f"unknown model alias(es) {unknown}; choose from {', '.join(MODELS)}")
         server = LocalServer([MODELS[a] for a in chosen], host=host, port=port).start()
+    _stop_on_signals()
     console.print(f"serving {', '.join(chosen)} at {server.base_url} (OpenAI-compatible; model = alias) · log: {server.log_path}")
     for alias in chosen:
         console.print(f"  --student openai-compatible:{server.base_url}#{alias}?structured=json_object")
@@ -466,7 +500,19 @@ def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult,
     return line
 
 
-def _parse_input(text: str, where: str) -> dict[str, Any]:
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop a foreground command cleanly, also when it was started in the
+    background (`cmd &`, nohup, CI launchers start it with SIGINT ignored, and Python keeps it ignored)."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _parse_input(text: str | bytes, where: str) -> dict[str, Any]:
     value = read_json(text, where, InvalidInputError)
     if not isinstance(value, dict):
         raise InvalidInputError(f"{where}: the input must be a JSON object")

@@ -232,8 +232,8 @@ class Skill:
             with folder_lock(folder):  # a bank growing in another process rewrites the manifest under this lock
                 verify_manifest(folder)
         try:
-            front = read_front_matter((folder / SKILL_MD).read_text(encoding="utf-8"))
-            spec = SkillSpec.model_validate_json((folder / SKILL_JSON).read_text(encoding="utf-8"))
+            front = read_front_matter(_utf8(folder / SKILL_MD))
+            spec = SkillSpec.model_validate_json((folder / SKILL_JSON).read_bytes())
         except FileNotFoundError as exc:
             raise SkillFolderError(f"{folder}: missing {Path(exc.filename).name}") from None
         except ValidationError as exc:
@@ -250,6 +250,13 @@ class Skill:
         skill = cls(spec, None, evaluation, folder, str(front.get("license", "Apache-2.0")))
         _ = skill.bank  # reads examples.jsonl now, so a corrupt bank is refused at load
         return skill
+
+
+def _utf8(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SkillFolderError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
 def load_skill(folder: str | Path) -> Skill:

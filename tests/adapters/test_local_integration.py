@@ -178,7 +178,10 @@ time.sleep(120)
 @pytest.mark.parametrize("how", ["exit", "SIGKILL", "SIGINT"])
 def test_no_server_is_left_behind(how, tmp_path):
     code = CHILD if how != "exit" else CHILD.replace("time.sleep(120)", "")
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # a Python started with SIGINT ignored (the test runner in the background: `make test &`) keeps ignoring it;
+    # the child here stands for a user's foreground program, so it gets the default Ctrl-C behaviour
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     server_pid = int(child.stdout.readline())
     assert _alive(server_pid)
     if how == "SIGKILL":
@@ -189,12 +192,14 @@ def test_no_server_is_left_behind(how, tmp_path):
     assert _wait_gone(server_pid), f"llama.cpp server {server_pid} outlived its parent ({how})"
 
 
-def test_skillc_serve_answers_and_stops_on_ctrl_c():
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_skillc_serve_answers_and_stops_on_ctrl_c(how):
     import httpx
 
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # started the way a background launcher starts it: SIGINT ignored
         [sys.executable, "-m", "skillc.cli", "serve", "--models", "tiny"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         line = ""
@@ -207,7 +212,7 @@ def test_skillc_serve_answers_and_stops_on_ctrl_c():
         assert [m["id"] for m in models["data"]] == ["tiny"]
         port = int(base_url.rsplit(":", 1)[1].split("/")[0])
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, how))
         proc.wait(timeout=60)
     assert proc.returncode == 0
     deadline = time.monotonic() + 20
