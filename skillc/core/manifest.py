@@ -6,8 +6,9 @@
   writer. A file shorter than its signed length is refused.
 - derived (`index.faiss`, `index.json`): rebuilt from the bank when missing or not matching the manifest;
   a stale one is never loaded, and never makes the folder refuse to load.
-- local state (the lock, the quarantine of unreviewed escalations, `.*.tmp` files of interrupted atomic
-  writes): never hashed, never shipped; stale temp files are removed under the folder lock.
+- local state (the lock, the quarantine of unreviewed escalations, where a pulled skill came from and its
+  signature, `.*.tmp` files of interrupted atomic writes): never hashed, never shipped; stale temp files
+  are removed under the folder lock.
 
 Example:
     >>> import tempfile, pathlib
@@ -34,9 +35,19 @@ from skillc.core.files import atomic_write_text, read_json
 MANIFEST = "manifest.json"
 APPEND_ONLY = frozenset({"examples.jsonl"})  # signed by length: a tail past it is unsigned and ignored
 REBUILDABLE = frozenset({"index.faiss", "index.json"})  # derived from examples.jsonl; rebuilt when missing or stale
-LOCAL_STATE = frozenset({".examples.lock", "quarantine.jsonl"})  # never hashed, never shipped
+LOCAL_STATE = frozenset({".examples.lock", "quarantine.jsonl", "origin.json", "manifest.sig"})  # never hashed, never shipped
 TEMP_FILE = re.compile(r"^\..+\.tmp$")  # what `atomic_write_bytes` writes before its rename
 STALE_TEMP_S = 60.0
+
+
+def canonical_manifest(manifest: dict[str, Any]) -> bytes:
+    """The bytes a published version's digest and signature cover: the manifest as sorted, compact JSON."""
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """`sha256:<hex>` of the canonical manifest: the name of a published version."""
+    return "sha256:" + hashlib.sha256(canonical_manifest(manifest)).hexdigest()
 
 
 def is_local_state(name: str) -> bool:

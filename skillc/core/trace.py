@@ -76,6 +76,7 @@ class RunResult(BaseModel):
     cost_usd: float = 0.0
     teacher_baseline_usd: float = Field(0.0, description="estimated cost of the teacher doing the task alone")
     escalated: bool = False
+    skill: dict[str, Any] | None = Field(None, description="which skill answered: name, version, digest, registry")
 
     @property
     def ok(self) -> bool:
@@ -99,7 +100,8 @@ def trace_records(state_trace: list[dict[str, Any]]) -> list[StepRecord]:
 
 
 def summarize(
-    trace: list[StepRecord], *, output: dict[str, Any] | None, error: dict[str, Any] | RunError | None, baseline_usd: float
+    trace: list[StepRecord], *, output: dict[str, Any] | None, error: dict[str, Any] | RunError | None, baseline_usd: float,
+    skill: dict[str, Any] | None = None,
 ) -> RunResult:
     """Fold a typed trace into per-model usage and totals."""
     by_model: dict[str, ModelUsage] = {}
@@ -120,4 +122,5 @@ def summarize(
         cost_usd=sum(r.cost_usd for r in trace),
         teacher_baseline_usd=baseline_usd,
         escalated=any(r.role == "teacher" for r in trace),
+        skill=skill,
     )

@@ -29,10 +29,12 @@ from pydantic import ValidationError
 
 from skillc.adapters.calls import estimate_messages_tokens
 from skillc.core.errors import SkillFolderError
-from skillc.core.files import atomic_write_text
+from skillc.core.files import atomic_write_text, read_json
 from skillc.core.manifest import (
     MANIFEST,
     is_local_state,
+    manifest_digest,
+    read_manifest,
     verify_manifest,
     write_manifest,
 )
@@ -50,6 +52,7 @@ from skillc.skills.dropin import as_node, as_subgraph, as_tool
 from skillc.skills.skill_md import read_front_matter, render_skill_md
 
 SKILL_MD, SKILL_JSON, EXAMPLES, EVAL = "SKILL.md", "skill.json", "examples.jsonl", "eval.json"
+ORIGIN = "origin.json"  # written by `skillc pull`: registry, name, version, digest, signer
 EVAL_PNG = "eval.png"  # the cost–quality curve `skillc eval` draws beside eval.json
 BANK_FILES = (INDEX, INDEX_META, LOCK)
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -80,6 +83,8 @@ class Skill:
         self.license = license
         self._compiled: dict[tuple[Any, ...], Any] = {}
         self._bank: ExampleBank | None = None
+        self.origin: dict[str, Any] | None = None  # where a pulled skill came from (registry, version, digest)
+        self.digest: str | None = None  # sha256 of the canonical manifest, once saved or loaded
 
     @property
     def name(self) -> str:
@@ -176,7 +181,16 @@ class Skill:
             error = {"kind": "needs_input", "step": question.get("step"), "message": str(question.get("question"))}
         output = {k: final.get(k) for k in self.spec.output_fields}
         baseline = self.teacher_baseline_usd(inputs, trace, config)
-        return summarize(trace, output=output, error=error, baseline_usd=baseline)
+        return summarize(trace, output=output, error=error, baseline_usd=baseline, skill=self.ref())
+
+    def ref(self) -> dict[str, Any]:
+        """Which skill this is, for traces: name, version, manifest digest and (when pulled) registry."""
+        ref: dict[str, Any] = {"name": self.name, "version": self.spec.version}
+        if self.digest:
+            ref["digest"] = self.digest
+        if self.origin:
+            ref["registry"] = self.origin.get("registry")
+        return ref
 
     def _compiled_graph(self, config: RunConfig) -> Any:
         """The compiled graph for this configuration, built once and reused across runs (batch hot path)."""
@@ -218,7 +232,7 @@ class Skill:
         if self.evaluation is not None:
             atomic_write_text(folder / EVAL, self.evaluation.to_json())
         atomic_write_text(folder / SKILL_MD, render_skill_md(self.spec, self.mermaid(), self.license))
-        write_manifest(folder)
+        self.digest = manifest_digest(write_manifest(folder))
         self.path = folder
         return folder
 
@@ -249,7 +263,22 @@ class Skill:
         evaluation = read_report(folder / EVAL) if (folder / EVAL).exists() else None
         skill = cls(spec, None, evaluation, folder, str(front.get("license", "Apache-2.0")))
         _ = skill.bank  # reads examples.jsonl now, so a corrupt bank is refused at load
+        manifest = read_manifest(folder)
+        skill.digest = manifest_digest(manifest) if manifest is not None else None
+        skill.origin = _origin(folder, skill.digest)
         return skill
+
+
+def _origin(folder: Path, digest: str | None) -> dict[str, Any] | None:
+    """`origin.json` (written by `skillc pull`), trusted only when its digest is the folder's own."""
+    path = folder / ORIGIN
+    if not path.exists():
+        return None
+    try:
+        origin = read_json(path.read_bytes(), path)
+    except SkillFolderError:
+        return None
+    return origin if isinstance(origin, dict) and origin.get("digest") == digest else None
 
 
 def _utf8(path: Path) -> str:
