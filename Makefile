@@ -12,7 +12,7 @@ PIP    := $(BIN)/python -m pip install -q
 # one token; build it for AVX2 without native tuning instead.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: install install-local demo test
+.PHONY: install install-local demo test browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,14 @@ demo: install-local
 	$(BIN)/skillc models --prefetch
 	$(BIN)/skillc demo
 
+# Debian's Chromium renders the registry's index page in tests/registry/test_index_page.py (as root, from apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed and cannot be installed here: the browser test will be skipped"; fi; }
+
 # lint-imports first: a module that imports a higher layer, or an import circle, fails the run.
-test: install-local
+test: install-local browser
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest

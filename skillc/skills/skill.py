@@ -227,8 +227,10 @@ class Skill:
             if stale.is_file() and stale.name not in known and not is_local_state(stale.name):
                 raise SkillFolderError(f"{stale}: unexpected file in the skill folder; remove it first")
         atomic_write_text(folder / SKILL_JSON, self.spec.model_dump_json(indent=2, exclude_none=True) + "\n")
-        self._bank = self.bank.save(folder)
-        self.examples = self._bank.records
+        in_place = self.path is not None and self.path.resolve() == folder.resolve() and (folder / EXAMPLES).exists()
+        if not in_place:  # saved where it was loaded from, the bank is already there (it writes through)
+            self._bank = self.bank.save(folder)
+        self.examples = self.bank.records
         if self.evaluation is not None:
             atomic_write_text(folder / EVAL, self.evaluation.to_json())
         atomic_write_text(folder / SKILL_MD, render_skill_md(self.spec, self.mermaid(), self.license))
