@@ -12,15 +12,11 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.progress import (
     BarColumn,
@@ -33,6 +29,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from skillc.adapters.pricing import PriceTable, default_prices
+from skillc.cli.output import EXIT_CODES, console, err, errors_exit, stop_on_signals
+from skillc.cli.share import register as register_sharing
 from skillc.compile.compiler import compile_skill
 from skillc.compile.logs import LogColumns, read_logs
 from skillc.core.errors import InvalidInputError, SkillcError
@@ -43,36 +41,9 @@ from skillc.skills.export import FORMATS, export_rows
 from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
 
-EXIT_CODES = (
-    "Exit codes: 0 ok, 1 unexpected error, 2 invalid input, 3 the skill gave up, "
-    "4 model backend down, 5 invalid or tampered skill folder, 6 teacher could not compile, "
-    "7 quality regression (eval --baseline)."
-)
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=f"skillc: compile once with a teacher, run cheap with a student.\n\n{EXIT_CODES}")
-PIPED_WIDTH = 140  # rich falls back to 80 columns off a terminal, which folds every table
-
-
-def _console(stderr: bool = False) -> Console:
-    """A rich console; piped into a file or `tee` (and no COLUMNS set) it keeps tables PIPED_WIDTH wide."""
-    stream = sys.stderr if stderr else sys.stdout
-    piped = not stream.isatty() and "COLUMNS" not in os.environ
-    return Console(stderr=stderr, width=PIPED_WIDTH if piped else None)
-
-
-console = _console()
-err = _console(stderr=True)
 
 PricesOpt = Annotated[Path | None, typer.Option("--prices", help="TOML/YAML price overrides (USD per 1M tokens).")]
-
-
-@contextmanager
-def _errors_exit() -> Iterator[None]:
-    """Turn skillc errors into one line on stderr and their exit code."""
-    try:
-        yield
-    except SkillcError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
 
 
 def _prices(path: Path | None) -> PriceTable:
@@ -97,7 +68,7 @@ def compile_cmd(
     blocklist: Annotated[Path | None, typer.Option("--blocklist", help="JSONL of contaminated inputs to keep out")] = None,
 ) -> None:
     """Compile TASK_FILE into a skill folder with the teacher as architect."""
-    with _errors_exit():
+    with errors_exit():
         task = Task.from_file(task_file)
         extra = load_samples(samples) if samples else []
         log_rows, columns = None, None
@@ -137,7 +108,7 @@ def export_cmd(
     source: Annotated[str | None, typer.Option("--source", help="only these sources, e.g. teacher,escalation")] = None,
 ) -> None:
     """Export the skill's example bank as fine-tuning JSONL; counts per source go to stderr."""
-    with _errors_exit():
+    with errors_exit():
         if fmt not in FORMATS:
             raise InvalidInputError(f"--format must be one of {', '.join(FORMATS)}")
         skill = Skill.load(skill_dir)
@@ -170,7 +141,7 @@ def run_cmd(
     prices: PricesOpt = None,
 ) -> None:
     """Run a skill on one input (--input) or many (--inputs), with the student executing every step."""
-    with _errors_exit():
+    with errors_exit():
         if (input_json is None) == (inputs is None):
             raise InvalidInputError("give exactly one of --input '{...}' or --inputs file.jsonl")
         if escalation not in (None, "step", "task", "off"):
@@ -237,7 +208,7 @@ def demo_cmd(
     """Compile the bundled invoice task with the teacher, then compare four conditions on 12 invoices."""
     from skillc.cli.demo import run_demo
 
-    with _errors_exit():
+    with errors_exit():
         run_demo(teacher=teacher, student=student, out=out, limit=limit, hourly_usd=hourly_usd, console=console)
 
 
@@ -269,7 +240,7 @@ def eval_cmd(
     from skillc.cli.tables import print_eval_report
     from skillc.eval.evaluate import evaluate_skill, load_baseline, write_evaluation
 
-    with _errors_exit():
+    with errors_exit():
         skill = Skill.load(skill_dir)
         old = load_baseline(baseline) if baseline else None
         report = evaluate_skill(
@@ -301,7 +272,7 @@ def calibrate_cmd(
     """
     from skillc.eval.calibrate import calibrate_skill
 
-    with _errors_exit():
+    with errors_exit():
         skill = Skill.load(skill_dir)
         policy = skill.spec.escalation.model_copy(update={"samples": samples})
         skill = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}))
@@ -336,7 +307,7 @@ def bank_review_cmd(
     """
     from skillc.skills.review import review
 
-    with _errors_exit():
+    with errors_exit():
         skill = Skill.load(skill_dir)
         verdicts = review(skill, promote=promote or [], reject=reject or [], verify_with=verify_with)
         pending = {str(r.get("id")): r for r in skill.bank.quarantine.pending()} if skill.bank.quarantine else {}
@@ -351,174 +322,7 @@ def bank_review_cmd(
                   f"still waiting {len(pending)} · the bank holds {len(skill.bank)} records")
 
 
-RegistryOpt = Annotated[str | None, typer.Option("--registry", help="registry URL (http://…) or directory; default $SKILLC_REGISTRY")]
-TokenFileOpt = Annotated[Path | None, typer.Option("--token-file", help="file holding the publish token (default $SKILLC_REGISTRY_TOKEN)")]
-TrustOpt = Annotated[Path | None, typer.Option("--trust", help="trust store of public keys per namespace (default $SKILLC_TRUST or the user config dir)")]
-
-
-@app.command("publish")
-def publish_cmd(
-    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
-    registry: RegistryOpt = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="also point this tag at the new version; repeat it")] = None,
-    version: Annotated[str | None, typer.Option("--version", help="publish as this version (written into skill.json first)")] = None,
-    sign_key: Annotated[Path | None, typer.Option("--sign-key", help="Ed25519 private key (skillc keys generate)")] = None,
-    token_file: TokenFileOpt = None,
-) -> None:
-    """Publish a skill folder to a registry as NAME@VERSION (immutable; --tag moves tags such as prod)."""
-    from skillc.registry.client import open_registry, publish, read_token
-
-    with _errors_exit():
-        target = open_registry(registry, read_token(token_file))
-        info = publish(skill_dir, target, version=version, tags=tag or [], sign_key=sign_key)
-    signed = f"signed by {info.signed_by}" if info.signed_by else "unsigned"
-    console.print(f"published {info.name}@{info.version} ({info.digest}, {info.size:,} bytes, {signed}) to {target.location}")
-
-
-@app.command("pull")
-def pull_cmd(
-    ref: Annotated[str, typer.Argument(help="NAME, NAME@1.2.0, NAME@sha256:…, or NAME:TAG")],
-    registry: RegistryOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="where the skill folder goes (OUT/NAME)")] = Path("skills"),
-    lock: Annotated[Path | None, typer.Option("--lock", help="lock file pinning name → version → digest")] = None,
-    update_lock: Annotated[bool, typer.Option("--update-lock", help="write what was pulled into the lock")] = False,
-    require_signed: Annotated[bool | None, typer.Option("--require-signed/--allow-unsigned", help="refuse unsigned or untrusted skills (default $SKILLC_REQUIRE_SIGNED)")] = None,
-    trust: TrustOpt = None,
-) -> None:
-    """Fetch a skill, verify it (archive digest, safe extraction, every file, signature) and unpack it.
-
-    With ./skills.lock present (or --lock), every pull must match the version and digest it pins.
-    """
-    from skillc.registry.client import LOCK_FILE, open_registry, pull
-    from skillc.registry.signing import TrustStore
-
-    with _errors_exit():
-        lock = lock or (Path(LOCK_FILE) if Path(LOCK_FILE).exists() else None)
-        folder = pull(ref, open_registry(registry), out, lock=lock, update_lock=update_lock, require_signed=require_signed,
-                      trust=TrustStore(trust) if trust else None)
-        skill = Skill.load(folder)
-    origin = skill.origin or {}
-    signed = f"signed by {origin.get('signed_by')}" if origin.get("signed_by") else "signature not checked (unsigned or untrusted key)"
-    console.print(f"pulled {skill.name}@{skill.spec.version} ({skill.digest}) into {folder} · {signed}")
-
-
-@app.command("search")
-def search_cmd(query: Annotated[str, typer.Argument(help="words to find in names and descriptions")] = "",
-               registry: RegistryOpt = None) -> None:
-    """Find skills in a registry."""
-    from skillc.registry.client import open_registry
-
-    with _errors_exit():
-        found = open_registry(registry).search(query)
-    table = Table("skill", "latest", "description", title=f"{len(found)} skill(s)")
-    for s in found:
-        table.add_row(s["name"], s.get("version", ""), s.get("description", ""))
-    console.print(table)
-
-
-@app.command("versions")
-def versions_cmd(name: Annotated[str, typer.Argument(help="skill name")], registry: RegistryOpt = None) -> None:
-    """Every published version of a skill, with its digest and signer, and the tags."""
-    from skillc.registry.client import open_registry
-
-    with _errors_exit():
-        data = open_registry(registry).versions(name)
-    table = Table("version", "digest", "published", "signed by", "tags", title=name)
-    tags: dict[str, list[str]] = {}
-    for t, v in data.get("tags", {}).items():
-        tags.setdefault(v, []).append(t)
-    for v, info in sorted(data.get("versions", {}).items()):
-        table.add_row(v, info["digest"], info["published_at"], info.get("signed_by") or "-", ", ".join(tags.get(v, [])))
-    console.print(table)
-
-
-@app.command("verify")
-def verify_cmd(
-    skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
-    require_signed: Annotated[bool, typer.Option("--require-signed", help="fail when the folder has no signature")] = False,
-    trust: TrustOpt = None,
-) -> None:
-    """Verify a skill folder: every file against its sha256 manifest, and its signature when it has one."""
-    from skillc.registry.client import verify
-    from skillc.registry.signing import TrustStore
-
-    with _errors_exit():
-        result = verify(skill_dir, require_signed=require_signed, trust=TrustStore(trust) if trust else None)
-    origin = result["origin"] or {}
-    where = f" · pulled from {origin.get('registry')} as {origin.get('version')}" if origin else ""
-    signed = f"signed by {result['signed_by']}" if result["signed_by"] else "unsigned"
-    console.print(f"ok: {result['name']}@{result['version']} {result['digest']} · {result['files']} files verified · {signed}{where}")
-
-
-keys_app = typer.Typer(no_args_is_help=True, help="Ed25519 keys that sign published skills, and the keys you trust.")
-app.add_typer(keys_app, name="keys")
-
-
-@keys_app.command("generate")
-def keys_generate_cmd(stem: Annotated[Path, typer.Argument(help="writes STEM.key (private, mode 600) and STEM.pub")]) -> None:
-    """Make a signing key pair."""
-    from skillc.registry.signing import generate_keys, key_id, load_public
-
-    with _errors_exit():
-        private, public = generate_keys(stem)
-    console.print(f"wrote {private} (keep it secret) and {public} · key id {key_id(load_public(public))}")
-
-
-@keys_app.command("trust")
-def keys_trust_cmd(
-    public_key: Annotated[Path, typer.Argument(help="a .pub file")],
-    namespace: Annotated[str, typer.Option(help="skill names this key may sign (a glob, e.g. acme-*)")] = "*",
-    trust: TrustOpt = None,
-) -> None:
-    """Trust a public key for skills whose names match the namespace."""
-    from skillc.registry.client import default_trust
-    from skillc.registry.signing import TrustStore
-
-    with _errors_exit():
-        store = TrustStore(trust) if trust else default_trust()
-        kid = store.add(public_key, namespace)
-    console.print(f"trusting key {kid} for {namespace!r} in {store.path}")
-
-
-registry_app = typer.Typer(no_args_is_help=True, help="Run a skill registry.")
-app.add_typer(registry_app, name="registry")
-
-
-@registry_app.command("serve")
-def registry_serve_cmd(
-    root: Annotated[Path, typer.Option("--root", help="the registry directory")],
-    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port (0: a free one)")] = 8700,
-    token_file: Annotated[Path | None, typer.Option("--token-file", help="sha256 hashes of the tokens that may publish")] = None,
-) -> None:
-    """Serve a registry: anonymous reads, token-guarded publishing, a browsable index at / (Ctrl-C stops it)."""
-    from skillc.registry.server import RegistryServer
-
-    with _errors_exit():
-        server = RegistryServer(root, host=host, port=port, token_file=token_file).start()
-    _stop_on_signals()
-    console.print(f"registry at {server.base_url} · root {root} · publishing {'needs a token' if token_file else 'disabled (no --token-file)'}")
-    try:
-        while server.thread.is_alive():
-            server.thread.join(timeout=1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    console.print("stopped")
-
-
-@registry_app.command("token")
-def registry_token_cmd(
-    token_file: Annotated[Path, typer.Option("--token-file", help="the server's token-hash file (appended to)")],
-) -> None:
-    """Make a publish token: its hash goes into the server's token file, the token is printed once."""
-    from skillc.registry.server import new_token
-
-    with _errors_exit():
-        token = new_token(token_file)
-    console.print(token, highlight=False)
-    err.print(f"[dim]its sha256 is in {token_file}; give the token to publishers (SKILLC_REGISTRY_TOKEN), it is not stored[/]")
+register_sharing(app)
 
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against recorded teachers.")
@@ -552,7 +356,7 @@ def bench_gsm8k_cmd(
         settings = Settings(student=uri, teacher=teacher, start=start, limit=limit, seed=seed,
                             signals=tuple(x.strip() for x in signals.split(",") if x.strip()), samples=samples,
                             calibrate=calibrate, max_wrong_pass=max_wrong_pass)
-        with _errors_exit():
+        with errors_exit():
             report = run_benchmark(data, settings, out, console=err)
         print_gsm8k_report(console, report)
         console.print(f"wrote {report['files']['json']} and {report['files']['png']}")
@@ -606,13 +410,13 @@ def serve_cmd(
     from skillc.adapters.local.server import LocalServer
     from skillc.adapters.local.weights import MODELS
 
-    with _errors_exit():
+    with errors_exit():
         chosen = [a.strip() for a in models.split(",") if a.strip()]
         unknown = [a for a in chosen if a not in MODELS]
         if unknown or not chosen:
             raise InvalidInputError(f"unknown model alias(es) {unknown}; choose from {', '.join(MODELS)}")
         server = LocalServer([MODELS[a] for a in chosen], host=host, port=port).start()
-    _stop_on_signals()
+    stop_on_signals()
     console.print(f"serving {', '.join(chosen)} at {server.base_url} (OpenAI-compatible; model = alias) · log: {server.log_path}")
     for alias in chosen:
         console.print(f"  --student openai-compatible:{server.base_url}#{alias}?structured=json_object")
@@ -629,7 +433,7 @@ def serve_cmd(
 @app.command("show")
 def show_cmd(skill_dir: Annotated[Path, typer.Argument(help="skill folder")]) -> None:
     """Show a skill: its graph (mermaid and ASCII), steps, contracts and thresholds."""
-    with _errors_exit():
+    with errors_exit():
         skill = Skill.load(skill_dir)
         spec = skill.spec
         console.print(Panel(spec.task, title=f"{spec.name} {spec.version}", subtitle=_provenance_line(skill)))
@@ -669,18 +473,6 @@ def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult,
     if trace:
         line["trace"] = [r.model_dump(exclude_none=True) for r in result.trace]
     return line
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C (SIGINT) and SIGTERM stop a foreground command cleanly, also when it was started in the
-    background (`cmd &`, nohup, CI launchers start it with SIGINT ignored, and Python keeps it ignored)."""
-    import signal
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
 
 
 def _parse_input(text: str | bytes, where: str) -> dict[str, Any]:

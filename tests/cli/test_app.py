@@ -176,7 +176,8 @@ def test_console_script_is_installed():
 def test_piped_output_keeps_tables_wide(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from skillc.cli.app import PIPED_WIDTH, _console
+    from skillc.cli.output import PIPED_WIDTH
+    from skillc.cli.output import make_console as _console
 
     monkeypatch.setattr(sys, "stdout", io.StringIO())  # piped: not a terminal
     monkeypatch.delenv("COLUMNS", raising=False)
