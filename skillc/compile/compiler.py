@@ -5,7 +5,9 @@
    back with their errors listed.
 2. The compiled graph runs with the teacher as executor on the samples. A design that gets samples
    with expected outputs wrong is sent back with those samples. Repairs of both kinds share the
-   `max_repairs` budget; with no valid design at the end, `SpecCompileError`.
+   `max_repairs` budget. When no design is valid, or the best one gets every checkable sample wrong,
+   compile falls back to one step that writes the whole output (`skillc.compile.fallback`), records
+   `design: fallback` in the provenance and says so; it never ends with no skill.
 3. The worked steps of the kept design pass the quality filter into the example bank; each
    rejection keeps its reason.
 
@@ -21,7 +23,10 @@ Example:
 from __future__ import annotations
 
 import statistics
+import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +42,7 @@ from skillc.compile.architect import (
     repair_message,
     sample_repair_message,
 )
+from skillc.compile.fallback import fallback_spec, sample_demos
 from skillc.compile.logs import LogColumns, log_records
 from skillc.compile.normalize import normalize_design
 from skillc.compile.plan import expand_plan
@@ -45,7 +51,6 @@ from skillc.core.errors import (
     InvalidInputError,
     MalformedOutputError,
     SkillcError,
-    SpecCompileError,
 )
 from skillc.core.records import new_record
 from skillc.core.spec import LLM_PRIMITIVES, Provenance, SkillDesign, SkillSpec
@@ -67,7 +72,7 @@ def compile_skill(
     trace_samples: bool = True,
     escalation: Escalation = "step",
     prices: PriceTable | None = None,
-    progress: bool = False,
+    progress: bool | Callable[[str], None] = False,
     repair_temperature: float | None = None,
     logs: list[dict[str, str]] | None = None,
     log_columns: LogColumns | None = None,
@@ -83,6 +88,7 @@ def compile_skill(
     but works no samples: the bank comes from the logs. Every record passes `quality` (default filter).
     """
     handle = resolve_model(teacher)
+    say = _reporter(progress)
     prices = prices or PriceTable()
     samples = list(samples if samples is not None else task.samples)
     if logs is not None:
@@ -102,15 +108,18 @@ def compile_skill(
         sampling = {"temperature": repair_temperature} if attempt and repair_temperature is not None else {}
         if attempt == 1 and unconstrain:  # the same request once more, greedy, without the grammar
             messages, sampling, constrained, unconstrain = first, {}, False, False
+        say(f"architect: asking {handle.name} for a design (attempt {attempt + 1} of {max_repairs + 1})")
         reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls, constrained=constrained,
                                          **sampling)
         if spec is None:
+            say(f"architect: the design is not valid: {'; '.join(notes[:3])}")
             unconstrain = attempt == 0 and constrained
             messages = _next_messages(first, messages, reply, repair_message(notes), repair_temperature)
             continue
         examples: list[dict[str, Any]] = []
         report: dict[str, Any] = {"samples": len(samples), "kept": 0, "dropped": {}}
         mistakes: list[dict[str, Any]] = []
+        say(f"architect: a valid design of {len(spec.steps)} step(s): {' → '.join(s.id + ':' + s.primitive for s in spec.steps)}")
         if trace_samples and samples:
             examples, report, trace_calls, mistakes = work_samples(
                 Skill(spec), handle, samples, prices=prices, progress=progress
@@ -120,13 +129,21 @@ def compile_skill(
             best = (len(mistakes), spec, examples, report, notes)
         if not mistakes:
             break
+        say(f"architect: the design got {len(mistakes)} of {len(samples)} sample(s) wrong; asking for a repair")
         messages = _next_messages(first, messages, reply, sample_repair_message(mistakes[:2]), repair_temperature)
-    if best is None:
-        raise SpecCompileError(
-            f"the teacher did not produce a valid skill for {task.name!r} after {max_repairs} repairs; "
-            f"last problems: {'; '.join(notes[:5])}",
-            errors=notes,
-        )
+    checkable = sum(1 for s in samples if s.expected) if trace_samples else 0
+    design = "architect"
+    if best is None or (checkable and best[0] >= checkable):
+        why = (f"no valid design after {max_repairs} repair(s) (last problems: {'; '.join(notes[:3])})" if best is None
+               else f"the best design got all {checkable} checkable sample(s) wrong")
+        say(f"fallback: {why}; using one step that writes the whole output under the task's contract")
+        spec = fallback_spec(task, escalation)
+        examples, report, trace_calls, mistakes = (work_samples(Skill(spec), handle, samples, prices=prices, progress=progress)
+                                                   if trace_samples and samples else ([], {"samples": 0, "kept": 0, "dropped": {}}, [], []))
+        calls += trace_calls
+        if best is None or len(mistakes) <= best[0]:
+            best = (len(mistakes), spec, examples + sample_demos(task), report, [f"fallback design: {why}"])
+            design = "fallback"
     _, spec, examples, report, fixes = best
     report = dict(report)
     baseline = report.pop("baseline_output_tokens", None)
@@ -141,6 +158,7 @@ def compile_skill(
     report.update(kept=added.kept, dropped=dict(dropped))
     provenance = Provenance(
         teacher=handle.uri or handle.name,
+        design=design,
         compiled_at=datetime.now(UTC).isoformat(timespec="seconds"),
         skillc_version=__version__,
         repairs=sum(1 for c in calls if c.step == "design") - 1,
@@ -152,6 +170,7 @@ def compile_skill(
         traces=report,
         normalized=fixes,
     )
+    say(f"compiled {task.name}: {len(spec.steps)} step(s) ({design} design), {report.get('kept', 0)} worked example(s) kept")
     update = {"provenance": provenance, "baseline_output_tokens": baseline}
     skill = Skill(spec.model_copy(update=update), license=task.license)
     skill._bank = bank
@@ -223,7 +242,8 @@ def _spec_from_reply(text: str, task: Task, escalation: Escalation) -> tuple[Ski
 
 
 def work_samples(
-    skill: Skill, teacher: ModelHandle, samples: list[Sample], *, prices: PriceTable, progress: bool = False
+    skill: Skill, teacher: ModelHandle, samples: list[Sample], *, prices: PriceTable,
+    progress: bool | Callable[[str], None] = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], list[StepRecord], list[dict[str, Any]]]:
     """Run the graph with the teacher as executor on each sample; filter its worked steps.
 
@@ -234,18 +254,19 @@ def work_samples(
     calls: list[StepRecord] = []
     out_tokens: list[int] = []
     mistakes: list[dict[str, Any]] = []
-    iterator: Any = samples
-    if progress:
-        from rich.progress import track
-
-        iterator = track(samples, description="teacher works the samples")
-    for n, sample in enumerate(iterator):
+    say = _reporter(progress)
+    for n, sample in enumerate(samples):
+        started = time.perf_counter()
         try:
             result = skill.run(sample.input, config=RunConfig(teacher, teacher, "off", prices))
         except SkillcError as exc:
             dropped[f"run_failed: {type(exc).__name__}"] += 1
             mistakes.append({"input": sample.input, "expected": sample.expected, "error": str(exc)})
+            say(f"worked sample {n + 1}/{len(samples)}: failed ({exc}) in {time.perf_counter() - started:.0f} s")
             continue
+        verdict = ("gave up" if result.error is not None else "no reference" if sample.expected is None
+                   else "right" if outputs_match(sample.expected, result.output) else "wrong")
+        say(f"worked sample {n + 1}/{len(samples)}: {verdict} in {time.perf_counter() - started:.0f} s")
         calls += result.trace
         if result.error is not None:
             dropped[f"run_failed: {result.error.kind}"] += 1
@@ -272,6 +293,15 @@ def work_samples(
         "baseline_output_tokens": int(statistics.median(out_tokens)) if out_tokens else None,
     }
     return kept, report, calls, mistakes
+
+
+def _reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
+    """Where compile says what it is doing: a line per stage on stderr (also when piped), or a callback."""
+    if callable(progress):
+        return progress
+    if progress:
+        return lambda line: print(line, file=sys.stderr, flush=True)
+    return lambda line: None
 
 
 def _example(record: StepRecord, sample: int, teacher: ModelHandle) -> dict[str, Any]:

@@ -150,6 +150,7 @@ class RunLimits(_Model):
 
 class Provenance(_Model):
     teacher: str
+    design: Literal["architect", "fallback"] = Field("architect", description="fallback: the architect's designs failed")
     compiled_at: str
     skillc_version: str
     repairs: int = 0

@@ -42,18 +42,38 @@ def test_malformed_design_json_is_repaired(invoice_task):
     assert "no JSON object" in teacher.prompts[1][-1].text
 
 
-def test_unrepairable_design_fails_with_a_clear_message(invoice_task):
-    teacher = teacher_for([broken_design()] * 3)
-    with pytest.raises(SpecCompileError) as info:
-        compile_skill(invoice_task, teacher=teacher, max_repairs=2)
-    assert "after 2 repairs" in str(info.value) and "ghost" in str(info.value)
-    assert info.value.errors and len(teacher.prompts) == 3
+def test_an_unrepairable_design_falls_back_to_one_step_and_says_why(invoice_task):
+    # the samples: an invoice (total 13.5) and a letter; the teacher answers the fallback step right
+    answers = [json_reply(kind="invoice", total=13.5), json_reply(kind="other")]
+    teacher = teacher_for([broken_design()] * 3, {"answer": answers})
+    lines: list[str] = []
+    skill = compile_skill(invoice_task, teacher=teacher, max_repairs=2, progress=lines.append)
+    assert len([p for p in teacher.prompts if "architect" in p[0].text]) == 3
+    assert skill.spec.provenance.design == "fallback" and skill.spec.problems() == []
+    step = skill.spec.steps[0]
+    assert (step.id, step.reads, step.writes, step.contract) == ("answer", ["text"], ["kind", "total"], invoice_task.output_schema)
+    assert "ghost" in skill.spec.provenance.normalized[0]
+    assert len(skill.examples) == 2  # the worked samples (the task's own samples add nothing new: same inputs)
+    assert any(line.startswith("fallback:") and "ghost" in line for line in lines)
+    assert sum(line.startswith("worked sample") for line in lines) == 2
 
 
-def test_schema_invalid_design_is_reported_by_field(invoice_task):
-    teacher = teacher_for([json_reply(entry="kind", steps=[{"id": "Bad Id"}])] * 2)
-    with pytest.raises(SpecCompileError, match="steps.0"):
-        compile_skill(invoice_task, teacher=teacher, max_repairs=1)
+def test_a_schema_invalid_design_is_reported_by_field_then_falls_back(invoice_task):
+    teacher = teacher_for([json_reply(entry="kind", steps=[{"id": "Bad Id"}])] * 2, {"answer": [json_reply(kind="other")] * 2})
+    lines: list[str] = []
+    skill = compile_skill(invoice_task, teacher=teacher, max_repairs=1, progress=lines.append)
+    assert any("steps.0" in line for line in lines if line.startswith("architect: the design is not valid"))
+    assert skill.spec.provenance.design == "fallback"
+
+
+def test_a_valid_design_that_gets_every_sample_wrong_loses_to_the_fallback(invoice_task):
+    # the designed graph calls the invoice "other" and the letter an invoice: every sample wrong
+    wrong = {"kind": [json_reply(kind="other"), json_reply(kind="invoice")] * 3, "fields": [GOOD_FIELDS] * 3}
+    right = {"answer": [json_reply(kind="invoice", total=13.5), json_reply(kind="other")]}
+    teacher = teacher_for([json.dumps(INVOICE_DESIGN)] * 3, {**wrong, **right})
+    skill = compile_skill(invoice_task, teacher=teacher, max_repairs=2)
+    assert skill.spec.provenance.design == "fallback"
+    assert "got all 2 checkable sample(s) wrong" in skill.spec.provenance.normalized[0]
 
 
 def test_samples_become_filtered_worked_examples(invoice_task):
