@@ -12,7 +12,9 @@ the real size, and latency does not depend on what the vectors mean).
   server-side verification of every file, atomic store), `--rounds` times.
 - pull: `pull` of one version into a fresh folder (archive digest, safe extraction, every file re-hashed,
   signature verified, atomic move), `--rounds` times.
-- concurrent: `--concurrent` pulls started at once from a thread pool, each into its own folder.
+- concurrent: `--concurrent` pulls started at once from a thread pool, each into its own folder (the
+  client's verification and unpacking share this one Python process), then `--concurrent` plain downloads of
+  the archive at once (the server alone).
 Medians and p99 (nearest rank) in milliseconds. Writes bench/results/registry_latency.json.
 """
 
@@ -32,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from skillc.core.records import new_record
@@ -130,6 +133,18 @@ def main() -> None:
                 except Exception as exc:  # noqa: BLE001 - counted and reported, not hidden
                     errors.append(f"{type(exc).__name__}: {exc}")
         wall = time.perf_counter() - started
+
+        def fetch(n: int) -> float:  # the server alone: the archive downloaded, nothing verified or written
+            t0 = time.perf_counter()
+            response = httpx.get(f"{url}/skills/invoice-total/1.0.0/skill.tar.gz", timeout=300)
+            response.raise_for_status()
+            return time.perf_counter() - t0
+
+        print(f"{args.concurrent} concurrent downloads …", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.concurrent) as pool:
+            downloads = list(pool.map(fetch, range(args.concurrent)))
+        download_wall = time.perf_counter() - started
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -142,6 +157,8 @@ def main() -> None:
         "concurrent": {"pulls": args.concurrent, "ok": len(results), "errors": len(errors), "first_errors": errors[:3],
                        "wall_s": round(wall, 2), **(stats(results) if results else {}),
                        "pulls_per_s": round(len(results) / wall, 1)},
+        "concurrent_downloads": {"downloads": args.concurrent, "wall_s": round(download_wall, 2), **stats(downloads),
+                                 "mb_per_s": round(args.concurrent * archive_bytes / 2**20 / download_wall, 1)},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
@@ -152,6 +169,9 @@ def main() -> None:
     c = report["concurrent"]
     print(f"| {c['pulls']} concurrent pulls: {c['ok']} ok, {c['errors']} errors, {c['wall_s']} s wall, {c['pulls_per_s']} pulls/s | "
           f"{c.get('p50_ms')} | {c.get('p99_ms')} |")
+    d = report["concurrent_downloads"]
+    print(f"| {d['downloads']} concurrent archive downloads (server only): {d['wall_s']} s wall, {d['mb_per_s']} MB/s | "
+          f"{d['p50_ms']} | {d['p99_ms']} |")
 
 
 if __name__ == "__main__":

@@ -149,12 +149,16 @@ class RegistryStore:
         """`ref`: a version (`1.2.0`), a digest (`sha256:…`), a tag (`prod`), or None for `latest`."""
         return resolve_version(self.versions(name), name, ref)
 
-    def read(self, relative: str) -> bytes:
-        """A stored file by its path under the root (what a static server would return)."""
+    def path_of(self, relative: str) -> Path:
+        """The stored file at `relative` under the root; nothing outside the root is ever named."""
         path = (self.root / relative).resolve()
         if self.root.resolve() not in path.parents or not path.is_file():
             raise NotFound(f"{relative}: not found")
-        return path.read_bytes()
+        return path
+
+    def read(self, relative: str) -> bytes:
+        """A stored file by its path under the root (what a static server would return)."""
+        return self.path_of(relative).read_bytes()
 
     def search(self, query: str) -> list[dict[str, Any]]:
         words = query.lower().split()

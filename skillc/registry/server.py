@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from skillc.core.errors import SkillcError, SkillFolderError
 from skillc.core.files import read_json
@@ -101,8 +101,11 @@ def create_app(root: Path, *, token_hashes: list[str], max_upload_bytes: int = M
         return None
 
     def stored(relative: str, request: Request) -> Response:
-        data = store.read(relative)
         media = TYPES.get(Path(relative).suffix, "application/octet-stream")
+        if relative.endswith(ARCHIVE):  # immutable and large: streamed from disk, not read into memory
+            path = store.path_of(relative)
+            return FileResponse(path, media_type=media, headers={"cache-control": "public, max-age=31536000, immutable"})
+        data = store.read(relative)
         headers = {"etag": '"' + sha256_hex(data)[:32] + '"', "cache-control": "no-cache" if relative.endswith((VERSIONS, "index.json")) else "public, max-age=31536000, immutable"}
         if request.method == "HEAD":
             return Response(status_code=200, media_type=media, headers={**headers, "content-length": str(len(data))})

@@ -5,10 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
-
 from skillc.compile.compiler import compile_skill
-from skillc.core.errors import SpecCompileError
 from tests.conftest import INVOICE_DESIGN
 from tests.fakes import ScriptedChatModel, json_reply
 
