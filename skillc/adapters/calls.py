@@ -51,11 +51,13 @@ def call_model(
     json_schema: dict[str, Any] | None = None,
     timeout: float | None = None,
     deadline: float | None = None,
+    max_tokens: int | None = None,
     **call_kwargs: Any,
 ) -> CallResult:
     """Invoke `handle.model` and account for the call. Transport errors propagate unchanged.
 
-    `timeout` (seconds) bounds this request on OpenAI-protocol backends. A 429/503 that says `Retry-After`
+    `timeout` (seconds) bounds this request, and `max_tokens` its reply, on OpenAI-protocol backends (a
+    llama.cpp server gets `max_tokens`, never more than its own cap). A 429/503 that says `Retry-After`
     is waited out here (at most `MAX_RETRY_AFTER_S`, never past `deadline`, a `time.time()` value) before
     the error propagates, so the caller's retry comes no sooner than the server asked.
     """
@@ -67,6 +69,8 @@ def call_model(
         model = model.bind(response_format=response_format)
     if timeout is not None and hasattr(handle.model, "request_timeout"):  # ChatOpenAI: a per-request timeout
         call_kwargs = {**call_kwargs, "timeout": max(timeout, 0.001)}
+    if max_tokens is not None and hasattr(handle.model, "request_timeout"):
+        call_kwargs = {**call_kwargs, **_token_limit(handle, max_tokens)}
     if call_kwargs:
         model = model.bind(**call_kwargs)
     started = time.perf_counter()
@@ -102,6 +106,15 @@ def call_model(
         truncated=truncated,
         tokens=tokens,
     )
+
+
+def _token_limit(handle: ModelHandle, max_tokens: int) -> dict[str, Any]:
+    """The request field that caps the reply: llama.cpp reads `max_tokens` from the body, OpenAI the parameter."""
+    extra = dict(getattr(handle.model, "extra_body", None) or {})
+    if handle.kind == "local" or "max_tokens" in extra:
+        extra["max_tokens"] = min(max_tokens, int(extra.get("max_tokens", max_tokens)))
+        return {"extra_body": extra}
+    return {"max_tokens": max_tokens}
 
 
 MAX_RETRY_AFTER_S = 60.0

@@ -17,10 +17,9 @@ import re
 from typing import Any
 
 from skillc.adapters.json_output import parse_json_object
-from skillc.core.contracts import contract_errors
+from skillc.core.contracts import TEXT_FIELDS, contract_errors
 from skillc.core.errors import MalformedOutputError
 
-TEXT_FIELDS = ("reasoning", "explanation", "rationale", "steps", "work", "working", "thoughts", "solution", "analysis")
 EXPRESSION_FIELDS = ("expression", "formula", "equation", "calculation", "arithmetic")
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 

@@ -218,7 +218,7 @@ def eval_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", help="JSONL: input, expected, optional id/category/difficulty")],
     student: Annotated[str, typer.Option("--student", help="student model URI")],
     teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI (teacher-only, escalations, judge)")],
-    metric: Annotated[str, typer.Option(help="exact, numeric, f1, label or judge")] = "numeric",
+    metric: Annotated[str, typer.Option(help="exact, numeric, f1, label, includes, set_f1 or judge")] = "numeric",
     tolerance: Annotated[float, typer.Option(help="relative tolerance for numbers (numeric, f1)")] = 1e-4,
     label_field: Annotated[str | None, typer.Option("--label-field", help="the label field (metric label)")] = None,
     by: Annotated[str, typer.Option("--by", help="comma-separated dataset fields to stratify by")] = "category,difficulty",
@@ -262,7 +262,7 @@ def calibrate_cmd(
     signals: Annotated[str, typer.Option(help="comma-separated: check, consistency, logprobs, verify")] = "check,consistency",
     max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass unescalated")] = 0.1,
     samples: Annotated[int, typer.Option(help="consistency: extra answers sampled per step")] = 3,
-    metric: Annotated[str, typer.Option(help="exact, numeric, f1 or label")] = "numeric",
+    metric: Annotated[str, typer.Option(help="exact, numeric, f1, label, includes or set_f1")] = "numeric",
     tolerance: Annotated[float, typer.Option(help="relative tolerance for numbers")] = 1e-4,
 ) -> None:
     """Set the escalation thresholds from held-out samples and store them in the skill's spec.

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skillc.adapters.free_text import NUMBER, TEXT_FIELDS, fill_contract, final_number
+from skillc.adapters.free_text import NUMBER, fill_contract, final_number
 from skillc.core.answers import answers_equal
+from skillc.core.contracts import TEXT_FIELDS
 from skillc.core.errors import InvalidInputError
 from skillc.core.records import new_record
 from skillc.core.spec import LLM_PRIMITIVES, SkillSpec, Step

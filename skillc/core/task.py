@@ -44,7 +44,7 @@ class Task(BaseModel):
     output_schema: dict[str, Any]
     hints: str = Field("", max_length=2000, description="the task author's guidance for the architect")
     samples: list[Sample] = Field(default_factory=list)
-    metric: Literal["exact", "numeric", "f1", "label", "judge"] | None = None
+    metric: Literal["exact", "numeric", "f1", "label", "includes", "set_f1", "judge"] | None = None
     license: str = "Apache-2.0"
 
     @field_validator("output_schema")

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from skillc.core.answers import TOLERANCE, answers_equal, outputs_match
 from skillc.core.errors import InvalidInputError
 
-MetricName = Literal["exact", "numeric", "f1", "label", "judge"]
-METRICS: tuple[MetricName, ...] = ("exact", "numeric", "f1", "label", "judge")
+MetricName = Literal["exact", "numeric", "f1", "label", "includes", "set_f1", "judge"]
+METRICS: tuple[MetricName, ...] = ("exact", "numeric", "f1", "label", "includes", "set_f1", "judge")
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,49 @@ def field_recall(expected: dict[str, Any], actual: dict[str, Any] | None, tolera
     return sum(outputs_match({k: v}, actual, tolerance) for k, v in expected.items()) / len(expected)
 
 
+def includes(expected: dict[str, Any], actual: dict[str, Any] | None) -> bool:
+    """Every expected value appears in the output's value of that field, case- and space-insensitively
+    (the `evals` package's `Includes`); a list of expected values means any one of them.
+
+    >>> includes({"year": "2030"}, {"year": "The first year is 2030."}), includes({"area": ["Saúde", "Educação"]}, {"area": "educação"})
+    (True, True)
+    """
+    if actual is None:
+        return False
+    def norm(value: Any) -> str:
+        return " ".join(str(value).lower().split())
+    for key, want in expected.items():
+        got = norm(actual.get(key, ""))
+        options = want if isinstance(want, list) else [want]
+        if not any(norm(option) in got for option in options if norm(option)):
+            return False
+    return True
+
+
+def set_f1(expected: dict[str, Any], actual: dict[str, Any] | None, tolerance: float = TOLERANCE) -> float:
+    """Entity-level F1 of list fields (as sets; items equal by the answer rule), averaged over the expected
+    fields; a scalar field counts as a one-item list.
+
+    >>> set_f1({"entities": ["Acme - ORG", "Paris - LOC"]}, {"entities": ["paris - loc", "Bob - PER"]})
+    0.5
+    """
+    if actual is None:
+        return 0.0
+    scores = []
+    for key, want in expected.items():
+        gold = want if isinstance(want, list) else [want]
+        got = actual.get(key)
+        pred = got if isinstance(got, list) else ([] if got is None else [got])
+        if not gold and not pred:
+            scores.append(1.0)
+            continue
+        hits = sum(any(answers_equal(g, p, tolerance) for p in pred) for g in gold)
+        right = sum(any(answers_equal(p, g, tolerance) for g in gold) for p in pred)
+        precision, recall = (right / len(pred) if pred else 0.0), (hits / len(gold) if gold else 0.0)
+        scores.append(0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall))
+    return round(sum(scores) / len(scores), 10) if scores else 1.0
+
+
 def label_field(expected: dict[str, Any], output_schema: dict[str, Any] | None = None, name: str | None = None) -> str:
     """The field that holds the label: `name`, else the first output property with an `enum`, else the only field.
 
@@ -125,6 +168,11 @@ def score(
         return Score(value, value == 1.0)
     elif metric == "label":
         ok = label_match(expected, actual, label_field(expected, output_schema, label))
+    elif metric == "includes":
+        ok = includes(expected, actual)
+    elif metric == "set_f1":
+        value = set_f1(expected, actual, tolerance)
+        return Score(value, value == 1.0)
     else:
         raise InvalidInputError(f"metric {metric!r} needs a model (judge) or is unknown; choose one of {', '.join(METRICS)}")
     return Score(float(ok), ok)

@@ -25,9 +25,8 @@ import math
 import re
 from typing import Any
 
-from skillc.adapters.free_text import TEXT_FIELDS
 from skillc.core.answers import answers_equal
-from skillc.core.contracts import contract_errors
+from skillc.core.contracts import TEXT_FIELDS, contract_errors
 from skillc.graphs.prompts import VERIFY_CONTRACT
 
 SIGNALS = ("check", "consistency", "logprobs", "verify")

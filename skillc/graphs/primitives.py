@@ -32,7 +32,7 @@ from skillc.adapters.calls import CallResult, call_model
 from skillc.adapters.json_output import parse_json_object
 from skillc.adapters.models import ModelHandle
 from skillc.adapters.pricing import PriceTable
-from skillc.core.contracts import contract_errors
+from skillc.core.contracts import contract_errors, contract_max_tokens, repeated_run
 from skillc.core.errors import (
     BackendUnavailable,
     DeadlineExceeded,
@@ -138,10 +138,15 @@ def llm_node(step: Step, ex: Executors) -> Node:
         messages = [messages[0], *demos, *messages[1:]]
         signals = _signals(step, ex, role)
         wants_logprobs = "logprobs" in signals and ex.model(role).logprobs
-        call = ex.call(role, messages, contract, **({"logprobs": True, "top_logprobs": 1} if wants_logprobs else {}))
+        call = ex.call(role, messages, contract, max_tokens=contract_max_tokens(contract),
+                       **({"logprobs": True, "top_logprobs": 1} if wants_logprobs else {}))
         record = call_record(step.id, step.primitive, role, call, inputs=inputs, attempt=_attempt(step, state))
         if demos:
             record["demos"] = len(demos) // 2
+        loop = repeated_run(call.text)
+        if loop is not None:
+            raise StepFailure("degenerate", f"the reply repeats {loop[0][:60]!r} {loop[1]}+ times back to back; answer once",
+                              record=record, attempt=call.text[:500])
         output = _parse(call, record)
         if step.primitive == "ask":
             reply = interrupt({"step": step.id, "question": output.get("question"), "needs": step.writes})
@@ -179,7 +184,8 @@ def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], co
     if "consistency" in signals:
         samples = []
         for i in range(ex.confidence.samples):
-            sample = ex.call("student", messages, contract, temperature=ex.confidence.temperature, seed=i + 1)
+            sample = ex.call("student", messages, contract, temperature=ex.confidence.temperature, seed=i + 1,
+                             max_tokens=contract_max_tokens(contract))
             try:
                 parsed: dict[str, Any] | None = parse_json_object(sample.text)
             except MalformedOutputError:
@@ -249,7 +255,8 @@ def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: di
     def node(state: dict[str, Any]) -> dict[str, Any]:
         values = values_of(state)
         inputs = {k: values.get(k) for k in input_fields}
-        call = ex.call("teacher", task_messages(ex.task, inputs, output_schema), output_schema)
+        call = ex.call("teacher", task_messages(ex.task, inputs, output_schema), output_schema,
+                       max_tokens=contract_max_tokens(output_schema))
         record = call_record(ESCALATE_TASK, "escalate", "teacher", call, inputs=inputs)
         output = _parse(call, record)
         errors = contract_errors(output, output_schema)

@@ -13,10 +13,10 @@ import yaml
 from typer.testing import CliRunner
 
 from skillc.cli import app
-from skillc.skills.skill import Skill
 from skillc.core.manifest import sha256_file
 from skillc.core.spec import SkillSpec
 from skillc.graphs.prompts import step_messages
+from skillc.skills.skill import Skill
 from tests.conftest import INVOICE_DESIGN, INVOICE_TASK, INVOICE_TEXT
 from tests.fakes import json_reply
 

@@ -87,3 +87,15 @@ def test_malformed_verdict_is_retried_once_with_the_error():
 def test_twice_malformed_verdict_is_a_typed_failure_never_a_guess():
     _, result = _judge(['{"correct": "yes", "reason": "ok"}', "Correct!"])
     assert result.verdict is None and result.failure == "malformed_verdict" and result.calls == 2
+
+
+def test_includes_and_set_f1_fit_the_public_task_sets():
+    from skillc.eval.metrics import score
+
+    assert score("includes", {"year": "2030"}, {"year": "Reasoning... so the answer is [2030]"}).correct
+    assert not score("includes", {"year": "2030"}, {"year": "2031"}).correct
+    assert score("includes", {"area": ["Saúde"]}, {"area": "saúde "}).correct
+    exact = score("set_f1", {"entities": ["Acme - ORG", "Paris - LOC"]}, {"entities": ["Paris - LOC", "Acme - ORG"]})
+    half = score("set_f1", {"entities": ["Acme - ORG", "Paris - LOC"]}, {"entities": ["Acme - ORG"]})
+    assert (exact.value, exact.correct) == (1.0, True) and round(half.value, 4) == 0.6667 and not half.correct
+    assert score("set_f1", {"entities": []}, {"entities": []}).correct

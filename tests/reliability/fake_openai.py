@@ -20,6 +20,7 @@ class FakeOpenAI:
     def __init__(self, scripts: dict[str, list[Reply]]) -> None:
         self.scripts = {k: list(v) for k, v in scripts.items()}
         self.requests: dict[str, list[float]] = {}
+        self.bodies: dict[str, list[dict[str, Any]]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -53,6 +54,7 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                fake.bodies.setdefault(str(body.get("model")), []).append(body)
                 reply = fake.next_reply(str(body.get("model")))
                 kind = reply[0]
                 if kind == "hang":

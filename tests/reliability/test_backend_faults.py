@@ -121,3 +121,14 @@ def test_a_bad_student_answer_is_rescued_by_the_teacher(skill_dir):
     with FakeOpenAI({"student": [("ok", "twelve")], "teacher": [("ok", GOOD)]}) as fake:
         code, out, _ = run(skill_dir, fake, teacher=True)
     assert code == 0 and '"total": 12' in out and '"escalated": true' in out, out
+
+
+def test_a_looping_student_is_cut_as_a_failed_attempt_and_every_call_is_bounded(skill_dir):
+    loop = '{"total": ' + "12 " * 300  # the model repeats itself instead of closing the JSON
+    with FakeOpenAI({"student": [("ok", loop), ("ok", GOOD)]}) as fake:
+        code, out, _ = run(skill_dir, fake)
+        bodies = fake.bodies["student"]
+    assert code == 0 and '"total": 12' in out, out
+    assert len(bodies) == 2 and "repeats" in bodies[1]["messages"][-1]["content"]  # the retry names the loop
+    limits = [b.get("max_completion_tokens") or b.get("max_tokens") for b in bodies]
+    assert all(limit == 64 for limit in limits), limits  # one number: the contract's bound, not the backend's
