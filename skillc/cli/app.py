@@ -503,8 +503,8 @@ def _print_compile_summary(skill: Skill, folder: Path) -> None:
         origin = f"{traces['rows']} logged calls" if traces.get("source") == "logs" else f"{traces.get('samples', 0)} samples"
         console.print(f"worked examples kept: {traces.get('kept', 0)} from {origin} · dropped: {dropped}")
         if p.design == "fallback":
-            console.print(f"[yellow]fallback design[/]: {p.normalized[0] if p.normalized else 'the architect failed'}; "
-                          "the skill is one step under the task's output contract")
+            why = p.normalized[0].removeprefix("fallback design: ") if p.normalized else "the architect failed"
+            console.print(f"[yellow]fallback design[/]: {why}; the skill is one step under the task's output contract")
 
 
 def _print_result(skill: Skill, result: RunResult) -> None:
