@@ -129,7 +129,8 @@ def compile_skill(
             best = (len(mistakes), spec, examples, report, notes)
         if not mistakes:
             break
-        say(f"architect: the design got {len(mistakes)} of {len(samples)} sample(s) wrong; asking for a repair")
+        say(f"architect: the design got {len(mistakes)} of {len(samples)} sample(s) wrong"
+            + ("; asking for a repair" if attempt < max_repairs else "; no repairs left"))
         messages = _next_messages(first, messages, reply, sample_repair_message(mistakes[:2]), repair_temperature)
     checkable = sum(1 for s in samples if s.expected) if trace_samples else 0
     design = "architect"
