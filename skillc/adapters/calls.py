@@ -24,7 +24,7 @@ from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
 from skillc.adapters.models import ModelHandle
 from skillc.adapters.pricing import PriceTable
 from skillc.adapters.tokens import count_tokens, estimate_messages_tokens
-from skillc.core.errors import BackendUnavailable
+from skillc.core.errors import BackendUnavailable, RequestRefused
 
 
 @dataclass
@@ -81,6 +81,8 @@ def call_model(
         raise BackendUnavailable(f"{handle.name}: the backend's reply is not a chat completion the client can read "
                                  f"({type(exc).__name__}: {str(exc)[:200]}); is the URL an OpenAI-compatible /v1 endpoint?") from exc
     except Exception as exc:  # a reply cut at the token limit is an answer, not a transport error
+        if getattr(exc, "status_code", None) == 400:  # the backend refuses the request itself (e.g. too long)
+            raise RequestRefused(f"{handle.name} refused the request: {str(getattr(exc, 'message', exc))[:300]}") from exc
         if type(exc).__name__ != "LengthFinishReasonError":
             _wait_retry_after(exc, deadline)
             raise

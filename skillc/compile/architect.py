@@ -120,13 +120,31 @@ def architect_messages(
         parts.append(f"Guidance from the task's author (follow it): {task.hints}")
     parts.append(f"Now design the skill for the task {task.name!r}.")
     for i, sample in enumerate((samples or [])[:3], 1):
-        parts.append(f"Sample input {i}: {json.dumps(sample.input, ensure_ascii=False)}")
+        parts.append(f"Sample input {i}: {json.dumps(shortened(sample.input), ensure_ascii=False)}")
     if include_schema:
         parts.append("Answer with one JSON object matching this JSON Schema:")
         parts.append(json.dumps(design_schema(), ensure_ascii=False))
     else:
         parts.append("Answer with one JSON object shaped like the example.")
     return [("system", ARCHITECT_SYSTEM), ("user", "\n".join(parts))]
+
+
+SAMPLE_CHARS = 600  # of each text field: the architect needs the shape of an input, not all of a transcript
+
+
+def shortened(value: Any, limit: int = SAMPLE_CHARS) -> Any:
+    """A sample input with long texts cut (the design prompt must fit a small teacher's context).
+
+    >>> shortened({"transcript": "x" * 1000, "n": 3}, limit=5)
+    {'transcript': 'xxxxx… [995 more characters]', 'n': 3}
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}… [{len(value) - limit} more characters]"
+    if isinstance(value, dict):
+        return {k: shortened(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shortened(v, limit) for v in value]
+    return value
 
 
 def repair_message(errors: list[str]) -> tuple[str, str]:
@@ -140,7 +158,7 @@ def sample_repair_message(mistakes: list[dict[str, Any]]) -> tuple[str, str]:
     lines = ["That design runs, but gives wrong results on these samples:"]
     for m in mistakes:
         outcome = f"got {json.dumps(m['got'], ensure_ascii=False)}" if "got" in m else f"failed: {m.get('error')}"
-        lines.append(f"- input {json.dumps(m['input'], ensure_ascii=False)}: expected "
+        lines.append(f"- input {json.dumps(shortened(m['input']), ensure_ascii=False)}: expected "
                      f"{json.dumps(m['expected'], ensure_ascii=False)}, {outcome}")
     lines.append("Fix the steps (instructions, expressions, decisions) so the skill gives the expected outputs. "
                  "Return the corrected, complete JSON object.")

@@ -42,6 +42,10 @@ class DeadlineExceeded(BackendUnavailable):
     """The run's deadline passed before a model call could be made (exit code 4)."""
 
 
+class RequestRefused(InvalidInputError):
+    """The backend refused a request as invalid (HTTP 400), e.g. a prompt longer than its context (exit code 2)."""
+
+
 class ReplayMissError(BackendUnavailable):
     """A `replay:` model has no recorded answer for the prompt it was given."""
 

@@ -20,7 +20,12 @@ from langgraph.errors import NodeError
 from langgraph.graph import END
 from langgraph.types import Command, RetryPolicy, interrupt
 
-from skillc.core.errors import BackendUnavailable, DeadlineExceeded, SkillcError
+from skillc.core.errors import (
+    BackendUnavailable,
+    DeadlineExceeded,
+    RequestRefused,
+    SkillcError,
+)
 from skillc.core.spec import Step
 from skillc.graphs.config import call_limits
 from skillc.graphs.state import ATTEMPTS, ERROR, FEEDBACK, MODE, TRACE
@@ -78,6 +83,8 @@ def as_failure(exc: BaseException, step_id: str) -> StepFailure:
         return exc
     if isinstance(exc, DeadlineExceeded):
         return StepFailure("deadline", str(exc), record=None)
+    if isinstance(exc, RequestRefused):  # the same request would be refused again: no retry, the teacher may take it
+        return StepFailure("refused", str(exc), record=None)
     kind = "backend" if is_transport_error(exc) or isinstance(exc, BackendUnavailable) else "error"
     message = f"{type(exc).__name__}: {exc}"
     if "timeout" in type(exc).__name__.lower() or isinstance(exc, TimeoutError):
@@ -106,7 +113,7 @@ def choose_action(
     for i in range(pos, len(ladder)):
         action = ladder[i]
         deterministic = step is not None and step.primitive == "compute" and mode != "teacher"
-        if action in ("retry", "simplify", "ask") and (failure.kind in ("backend", "low_confidence") or deterministic):
+        if action in ("retry", "simplify", "ask") and (failure.kind in ("backend", "low_confidence", "refused") or deterministic):
             continue
         if action == "simplify" and mode == "simplified":
             continue

@@ -132,3 +132,10 @@ def test_a_looping_student_is_cut_as_a_failed_attempt_and_every_call_is_bounded(
     assert len(bodies) == 2 and "repeats" in bodies[1]["messages"][-1]["content"]  # the retry names the loop
     limits = [b.get("max_completion_tokens") or b.get("max_tokens") for b in bodies]
     assert all(limit == 64 for limit in limits), limits  # one number: the contract's bound, not the backend's
+
+
+def test_a_request_the_backend_refuses_gives_up_with_its_reason_without_retrying(skill_dir):
+    with FakeOpenAI({"student": [("status", 400, {})]}) as fake:
+        code, out, _ = run(skill_dir, fake)
+    assert code == 3 and "refused the request" in out, out
+    assert len(fake.requests["student"]) == 1  # the same request would be refused again
