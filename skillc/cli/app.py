@@ -179,7 +179,8 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
                 try:
                     result = skill.run(payload, **kwargs)
                 except InvalidInputError as exc:
-                    sink.write(json.dumps({"input": payload, "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}) + "\n")
+                    line = {"input": _echo(payload), "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}
+                    sink.write(json.dumps(line, ensure_ascii=False) + "\n")
                     failed += 1
                     progress.advance(bar)
                     continue
@@ -473,6 +474,23 @@ def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult,
     if trace:
         line["trace"] = [r.model_dump(exclude_none=True) for r in result.trace]
     return line
+
+
+ECHO_LIMIT = 10_000  # bytes of a refused input written back into its result line
+
+
+def _echo(payload: Any) -> Any:
+    """A refused input as its result line shows it: itself when small, else its size and sha256.
+
+    >>> _echo({"text": "x" * 20_000})["input_bytes"]
+    20012
+    """
+    data = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8", "replace")
+    if len(data) <= ECHO_LIMIT:
+        return payload
+    import hashlib
+
+    return {"input_bytes": len(data), "input_sha256": hashlib.sha256(data).hexdigest()}
 
 
 def _parse_input(text: str | bytes, where: str) -> dict[str, Any]:

@@ -80,3 +80,12 @@ def test_the_python_api_has_the_same_limits(skill_dir):
     with pytest.raises(InvalidInputError, match="over the limit"):
         skill.run({"text": "x" * 2_000_000})
     assert skill.run({"text": "x" * 2_000_000}, max_input_bytes=3_000_000).output == {"n": 2_000_000}
+
+
+def test_a_refused_batch_input_is_not_echoed_back_whole(skill_dir, tmp_path):
+    batch = tmp_path / "in.jsonl"
+    batch.write_text(json.dumps({"text": "x" * 2_000_000}) + "\n" + json.dumps({"text": "abc"}) + "\n")
+    result = CliRunner().invoke(app, ["run", str(skill_dir), "--student", NOWHERE, "--inputs", str(batch)])
+    first, second = [json.loads(line) for line in result.stdout.splitlines()[:2]]
+    assert first["input"]["input_bytes"] > 2_000_000 and "over the limit" in first["error"]["message"]
+    assert len(result.stdout) < 20_000 and second["output"] == {"n": 3}
