@@ -113,13 +113,13 @@ def signed_length(folder: Path, name: str) -> int | None:
     return int(manifest.get("append_only", {}).get(name, (folder / name).stat().st_size if (folder / name).exists() else 0))
 
 
-def signed_hash(folder: Path, name: str) -> str | None:
-    """The sha256 the manifest lists for `name`, or None."""
+def signed_hashes(folder: Path) -> dict[str, str]:
+    """The sha256 the manifest lists per file (empty when there is no valid manifest)."""
     try:
         manifest = read_manifest(folder)
     except SkillFolderError:
-        return None
-    return None if manifest is None else manifest["files"].get(name)
+        return {}
+    return {} if manifest is None else dict(manifest["files"])
 
 
 def verify_manifest(folder: Path) -> None:

@@ -92,8 +92,9 @@ class Executors:
         if deadline is not None:
             remaining = deadline - time.time()
             if remaining <= 0:
-                raise DeadlineExceeded(f"the run's deadline of {limits.get('deadline_s'):g} s passed before the {role} "
-                                       "could be asked; raise --deadline (limits.deadline_s) or make the run shorter")
+                budget = f" of {limits['deadline_s']:g} s" if limits.get("deadline_s") else ""
+                raise DeadlineExceeded(f"the run's deadline{budget} passed before the {role} could be asked; "
+                                       "raise --deadline (limits.deadline_s) or make the run shorter")
             timeout = remaining if timeout is None else min(timeout, remaining)
         return call_model(self.model(role), messages, prices=self.prices, json_schema=schema, timeout=timeout,
                           deadline=deadline, **kwargs)
@@ -346,7 +347,7 @@ def _record_escalation(ex: Executors, step: Step, record: dict[str, Any], output
     if ex.bank is None:
         return
 
-    checked = bool(record.get("checks")) and all(c.get("ok") for c in record.get("checks") or [])
+    checked = bool(record.get("checks"))  # a declared check ran, and passed: a failed one raised before this
     example = new_record(step.id, record.get("inputs") or {}, output, reasoning=str(output.get("reasoning", "")),
                          source="escalation", model=record.get("model"), raw=record.get("raw"), checked=checked)
     try:

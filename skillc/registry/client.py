@@ -39,6 +39,7 @@ from skillc.registry.layout import (
     VersionInfo,
     check_name,
     resolve_version,
+    search_index,
 )
 from skillc.registry.signing import SignatureError, TrustStore, read_signature, sign
 from skillc.skills.skill import ORIGIN, Skill
@@ -148,8 +149,7 @@ class HttpRegistry:
         self._write("PUT", f"api/skills/{name}/tags/{tag}", json={"version": version})
 
     def search(self, query: str) -> list[dict[str, Any]]:
-        return [s for s in self._json(".well-known/agent-skills/index.json").get("skills", [])
-                if all(w in f"{s['name']} {s.get('description', '')}".lower() for w in query.lower().split())]
+        return search_index(self._json(".well-known/agent-skills/index.json"), query)
 
 
 def _raise_for(response: httpx.Response, what: str) -> None:

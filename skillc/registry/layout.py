@@ -101,6 +101,12 @@ def check_tag(tag: str) -> str:
     return tag
 
 
+def search_index(index: dict[str, Any], query: str) -> list[dict[str, Any]]:
+    """The discovery index's entries whose name and description hold every word of `query`."""
+    words = query.lower().split()
+    return [s for s in index.get("skills", []) if all(w in f"{s['name']} {s.get('description', '')}".lower() for w in words)]
+
+
 def resolve_version(data: dict[str, Any], name: str, ref: str | None) -> VersionInfo:
     """The version `ref` names in a `versions.json`: a version, a digest (`sha256:…`), a tag, or None for `latest`."""
     versions: dict[str, dict[str, Any]] = data.get("versions", {})
@@ -161,9 +167,7 @@ class RegistryStore:
         return self.path_of(relative).read_bytes()
 
     def search(self, query: str) -> list[dict[str, Any]]:
-        words = query.lower().split()
-        return [s for s in self.index().get("skills", [])
-                if all(w in f"{s['name']} {s.get('description', '')}".lower() for w in words)]
+        return search_index(self.index(), query)
 
     # ---------- writing ----------
     def publish(self, archive: bytes, *, name: str, version: str, signature: dict[str, Any] | None = None,

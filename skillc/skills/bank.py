@@ -48,7 +48,7 @@ from skillc.core.manifest import (
     MANIFEST,
     remove_stale_temp_files,
     sha256_file,
-    signed_hash,
+    signed_hashes,
     signed_length,
     write_manifest,
 )
@@ -247,7 +247,8 @@ class ExampleBank:
         assert self.folder is not None
         if not (self.folder / MANIFEST).exists():
             return True
-        return all(signed_hash(self.folder, name) == sha256_file(self.folder / name) for name in (INDEX, INDEX_META))
+        signed = signed_hashes(self.folder)
+        return all(signed.get(name) == sha256_file(self.folder / name) for name in (INDEX, INDEX_META))
 
     def save_index(self) -> None:
         """Write the index snapshot (`index.faiss` + `index.json`) atomically."""
