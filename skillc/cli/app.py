@@ -366,6 +366,43 @@ def bench_gsm8k_cmd(
     console.print(f"wrote {summary['table']} and {summary['png']}")
 
 
+@bench_app.command("suite")
+def bench_suite_cmd(
+    data: Annotated[Path, typer.Option("--data", help="the evals folder with the seven public sets (../shared/data/evals)")],
+    limit: Annotated[int | None, typer.Option(help="items per set, spread evenly over the set (default: all)")] = None,
+    student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI: compiles, runs alone, takes escalations")] = "local:teacher",
+    sets: Annotated[str | None, typer.Option("--sets", help="comma-separated set names (default: all seven)")] = None,
+    tasks: Annotated[Path, typer.Option("--tasks", help="where each set's task.yaml is (written when missing)")] = Path("bench/suite"),
+    skills: Annotated[Path, typer.Option("--skills", help="compiled skills: reused when there, compiled into otherwise")] = Path("skills"),
+    out: Annotated[Path, typer.Option(help="per-set items, caches and eval.json; suite.md, suite.json, suite.png")] = Path("bench/results/suite"),
+    calibrate: Annotated[int, typer.Option(help="held-out items per set that calibrate the escalation gate (0: no gate)")] = 20,
+    signals: Annotated[str, typer.Option(help="confidence signals the gate may use: check, logprobs, consistency, verify")] = "check,logprobs",
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers the gate may let pass")] = 0.1,
+    redraw: Annotated[bool, typer.Option("--redraw", help="only rebuild the table and figure from OUT (no model calls)")] = False,
+) -> None:
+    """The public task suite: compile each set without hints (or reuse its skill) and evaluate it four ways.
+
+    Teacher alone, raw student, the skill without and with escalation, per set; resumable per item.
+    Writes OUT/suite.md (the table), OUT/suite.json and OUT/suite.png (one cost–quality panel per set).
+    """
+    from skillc.benchmarks.suite import SuiteSettings, redraw_suite, run_suite
+    from skillc.cli.tables import print_suite_summary
+
+    chosen = [x.strip() for x in sets.split(",") if x.strip()] if sets else None
+    with errors_exit():
+        if redraw:
+            summary = redraw_suite(out, tasks=tasks, skills=skills, only=chosen)
+        else:
+            settings = SuiteSettings(student=student, teacher=teacher, limit=limit, calibrate=calibrate,
+                                     signals=tuple(x.strip() for x in signals.split(",") if x.strip()),
+                                     max_wrong_pass=max_wrong_pass)
+            summary = run_suite(data, settings, tasks=tasks, skills=skills, out=out, only=chosen, console=err)
+    print_suite_summary(console, summary)
+    files = summary["files"]
+    console.print(f"wrote {files['table']}, {files['json']} and {files['png']}")
+
+
 @app.command("models")
 def models_cmd(
     prefetch: Annotated[bool, typer.Option("--prefetch", help="assemble and verify every installed model now")] = False,

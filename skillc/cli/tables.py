@@ -91,3 +91,20 @@ def print_gsm8k_report(console: Console, report: dict[str, Any]) -> None:
                   f"{(gate['calibration'] or {}).get('items', 0)} held-out problems, ≤{report['settings']['max_wrong_pass']:.0%} "
                   "of wrong answers passing)")
     console.print(f"goal (≥97% of GPT-4, ≤30% touching GPT-4): {'met' if report['goal_met'] else 'not met'} · {ROUTELLM}")
+
+
+def print_suite_summary(console: Console, summary: dict[str, Any]) -> None:
+    """The suite table: per set, the four accuracies, retention, teacher touch, cost ratio and the goal."""
+    table = Table("set", "skill", "items", "teacher", "raw student", "skill", "skill + esc.", "retention", "touch teacher",
+                  "cheaper", "goal", title="public task suite (API prices assumed)")
+    for r in summary["rows"]:
+        table.add_row(r["set"], f"{r['skill']} ({r['design']}, {r['steps']} step)", str(r["items"]),
+                      f"{r['teacher_only_accuracy']:.0%}", f"{r.get('raw_student_accuracy', 0):.0%}",
+                      f"{r.get('skill_accuracy', 0):.0%}", f"{r['skill_escalation_accuracy']:.0%}",
+                      "n/a" if r["retention"] is None else f"{r['retention']:.0%}", f"{r['teacher_touch']:.0%}",
+                      "n/a" if r["cheaper"] is None else f"{r['cheaper']:.1f}x",
+                      "met" if r["goal_met"] else ("teacher too weak" if r.get("teacher_too_weak") else "missed"))
+    console.print(table)
+    median = summary["median_retention"]
+    console.print(f"goal met on {len(summary['goal_met'])} of {summary['sets']} sets · median retention "
+                  f"{'n/a' if median is None else f'{median:.0%}'} · median teacher touch {summary['median_teacher_touch']:.0%}")

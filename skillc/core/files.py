@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -94,3 +95,12 @@ def json_lines(
         if not line.strip():
             continue
         yield read_json(line, f"{where}: line {number}", error)
+
+
+def json_digest(value: Any) -> str:
+    """The sha256 (hex) of `value` as canonical JSON (sorted keys; unknown types as their str).
+
+    >>> json_digest({"b": 1, "a": 2}) == json_digest({"a": 2, "b": 1})
+    True
+    """
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

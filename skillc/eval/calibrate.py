@@ -103,6 +103,10 @@ def calibrate_skill(
     found = [threshold_for([(signal_confidence(s)(r), ok) for r, ok in results], max_wrong_pass=max_wrong_pass, signal=s)
              for s in signals]
     best = min(found, key=lambda c: (c.escalation_rate, signals.index(c.signal)))
+    if best.signal == "check" and math.isinf(best.threshold) and measured:
+        # failed checks alone cannot hold the target: only escalating every item does, which a measured signal
+        # expresses (threshold above its range); dropping the gate would escalate on failed checks only
+        best = next(c for c in found if c.signal == measured[0])
     gate = [] if best.signal == "check" else [best.signal]
     thresholds = {} if best.signal == "check" else {best.signal: min(best.threshold, ALWAYS)}
     calibration = {"max_wrong_pass": max_wrong_pass, "items": len(samples), "metric": metric,

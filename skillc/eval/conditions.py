@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -44,6 +43,7 @@ from skillc.core.errors import (
     MalformedOutputError,
     SkillcError,
 )
+from skillc.core.files import json_digest
 from skillc.core.task import Sample
 from skillc.core.trace import RunResult, StepRecord, summarize
 from skillc.core.version import __version__
@@ -75,6 +75,7 @@ class ItemRecord(BaseModel):
     seconds: float = 0.0
     escalated: bool = False
     trace: list[StepRecord] | None = None
+    key: str | None = Field(None, description="what the result depends on (see `condition_keys`); None = unkeyed cache")
 
     def run_result(self) -> RunResult:
         """The skill run rebuilt from the recorded trace (for confidence functions)."""
@@ -87,14 +88,10 @@ def item_ids(items: list[Sample]) -> list[str]:
     out = []
     for item in items:
         given = (item.model_extra or {}).get("id")
-        base = str(given) if given is not None else _digest({"input": item.input, "expected": item.expected})[:16]
+        base = str(given) if given is not None else json_digest({"input": item.input, "expected": item.expected})[:16]
         seen[base] = seen.get(base, 0) + 1
         out.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     return out
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 def model_label(model: Any) -> str:
@@ -111,14 +108,41 @@ def model_label(model: Any) -> str:
     return handle.uri or handle.name
 
 
+def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
+    """What each condition's result depends on, as a digest: the one-shot conditions on the task text, the
+    output contract and their model; the skill on its spec (less the gate's thresholds, for `skill`).
+
+    >>> from skillc.core.spec import SkillSpec
+    >>> spec = SkillSpec.model_validate({"name": "m", "task": "T", "entry": "s",
+    ...     "input_schema": {"type": "object", "properties": {"a": {}}},
+    ...     "output_schema": {"type": "object", "properties": {"x": {}}},
+    ...     "steps": [{"id": "s", "primitive": "compute", "instruction": "i", "reads": ["a"], "writes": ["x"],
+    ...                "expression": "a", "next": "END", "contract": {"type": "object", "properties": {"x": {}}}}]})
+    >>> a, b = condition_keys(Skill(spec), "s", "t"), condition_keys(Skill(spec), "s2", "t")
+    >>> a["teacher_only"] == b["teacher_only"], a["raw_student"] == b["raw_student"]
+    (True, False)
+    """
+    spec = skill.spec.model_dump(mode="json")
+    ungated = {**spec, "escalation": {k: v for k, v in spec.get("escalation", {}).items()
+                                      if k not in ("thresholds", "calibration")}}
+    one_shot = [skill.spec.task, skill.spec.output_schema, __version__]
+    return {
+        "teacher_only": json_digest(["one_shot", *one_shot, model_label(teacher)])[:16],
+        "raw_student": json_digest(["one_shot", *one_shot, model_label(student)])[:16],
+        "skill": json_digest(["skill", ungated, model_label(student), __version__])[:16],
+        "skill_escalation": json_digest(["skill", spec, model_label(student), model_label(teacher), __version__])[:16],
+    }
+
+
 class EvalCache:
     """Append-only JSONL of finished (condition, item) results and judge verdicts; `path=None` keeps them in memory.
 
     A line cut short by a kill is ignored on reading, so the pair it held simply runs again.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, keys: dict[str, str] | None = None) -> None:
         self.path = Path(path) if path else None
+        self.keys = keys or {}
         self.runs: dict[tuple[str, str], ItemRecord] = {}
         self.judgements: dict[tuple[str, str, str], Judgement] = {}
         if self.path and self.path.exists():
@@ -127,10 +151,13 @@ class EvalCache:
 
     @classmethod
     def for_settings(cls, cache_dir: Path, skill: Skill, student: Any, teacher: Any) -> EvalCache:
-        """The cache file for this skill (its spec), student and teacher under `cache_dir`."""
+        """The cache file for this skill name, student and teacher under `cache_dir`, keyed per condition.
 
-        key = _digest([skill.spec.model_dump(mode="json"), model_label(student), model_label(teacher), __version__])
-        return cls(Path(cache_dir) / f"{skill.name}-{key[:16]}.jsonl")
+        A record is reused only while what its condition depends on is unchanged (`condition_keys`): a new
+        escalation gate re-runs the skill conditions, never the teacher-only or raw-student calls.
+        """
+        key = json_digest([skill.name, model_label(student), model_label(teacher), __version__])
+        return cls(Path(cache_dir) / f"{skill.name}-{key[:16]}.jsonl", condition_keys(skill, student, teacher))
 
     def _load_line(self, line: str) -> None:
         try:
@@ -139,7 +166,8 @@ class EvalCache:
                 self.judgements[(data["condition"], data["item"], data["candidate"])] = Judgement.from_dict(data)
             else:
                 record = ItemRecord.model_validate(data)
-                self.runs[(record.condition, record.item)] = record
+                if not self.keys or record.key == self.keys.get(record.condition):
+                    self.runs[(record.condition, record.item)] = record
         except (ValueError, KeyError, TypeError):
             return  # a line cut short by a kill: that pair runs again
 
@@ -153,14 +181,15 @@ class EvalCache:
             os.fsync(fh.fileno())
 
     def put(self, record: ItemRecord) -> None:
+        record.key = self.keys.get(record.condition)
         self.runs[(record.condition, record.item)] = record
         self._append({"kind": "run", **record.model_dump(mode="json", exclude_none=True)})
 
     def judgement(self, condition: str, item: str, candidate: Any) -> Judgement | None:
-        return self.judgements.get((condition, item, _digest(candidate)[:16]))
+        return self.judgements.get((condition, item, json_digest(candidate)[:16]))
 
     def put_judgement(self, condition: str, item: str, candidate: Any, judgement: Judgement) -> None:
-        key = (condition, item, _digest(candidate)[:16])
+        key = (condition, item, json_digest(candidate)[:16])
         self.judgements[key] = judgement
         self._append({"kind": "judge", "condition": condition, "item": item, "candidate": key[2], **judgement.as_dict()})
 

@@ -94,7 +94,7 @@ def evaluate_skill(
     cache = EvalCache.for_settings(Path(cache_dir), skill, student, teacher) if cache_dir is not None else EvalCache()
     if fresh and cache.path is not None:
         cache.path.unlink(missing_ok=True)
-        cache = EvalCache(cache.path)
+        cache = EvalCache(cache.path, cache.keys)
     started = time.perf_counter()
     run = run_conditions(skill, items, student=student, teacher=teacher, prices=prices, cache=cache, console=console,
                          conditions=conditions)

@@ -28,15 +28,18 @@ def plot_curve(points: list[SweepPoint], path: Path, **style: Any) -> Path:
     return save_figure(fig, path)
 
 
-def new_figure(panels: int) -> Any:
-    """A matplotlib Figure (Agg backend, no display needed) with `panels` side-by-side axes sharing y."""
+def new_figure(panels: int, columns: int | None = None) -> Any:
+    """A matplotlib Figure (Agg backend, no display needed) with `panels` axes sharing y, `columns` to a row
+    (default: all in one row); unused cells of the last row are there too, for the caller to hide."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4 * panels, 4.4), dpi=110)
-    fig.subplots(1, panels, sharey=True, squeeze=False)
+    columns = max(1, min(columns or panels, panels))
+    rows = -(-panels // columns)
+    fig = Figure(figsize=(6.4 * columns, 4.4 * rows), dpi=110)
+    fig.subplots(rows, columns, sharey=True, squeeze=False)
     return fig
 
 

@@ -93,3 +93,14 @@ def test_calibrate_skill_stores_escalate_everything_as_a_finite_threshold() -> N
 def test_calibrate_rejects_unknown_signals() -> None:
     with pytest.raises(InvalidInputError, match="unknown confidence signal"):
         calibrate_skill(math_skill(), [], student=HeldOutStudent(model_label="s"), signals=["vibes"])
+
+
+def test_when_only_escalating_everything_holds_the_target_the_gate_says_so() -> None:
+    # a confident wrong answer: neither checks nor consistency tell it apart; "check" ranks first on the tie, but
+    # a check-only gate would escalate nothing, so the gate escalates every item through the measured signal
+    samples = [Sample(input={"question": "q-wrong-sure"}, expected={"answer": 30})]
+    tuned, found = calibrate_skill(math_skill(samples=1), samples, student=HeldOutStudent(model_label="s"),
+                                   signals=["check", "consistency"], max_wrong_pass=0.0)
+    assert all(c.escalation_rate == 1.0 for c in found)
+    assert tuned.spec.escalation.signals == ["consistency"]
+    assert tuned.spec.escalation.thresholds == {"consistency": ALWAYS}

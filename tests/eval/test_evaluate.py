@@ -197,3 +197,13 @@ def test_a_run_served_from_the_cache_resolves_no_model(skill, dataset, tmp_path)
     with pytest.raises(ModelURIError, match="unknown local model"):
         evaluate_module.run_conditions(skill, items, student="local:not-a-model", teacher=teacher_model(),
                                        cache=EvalCache(tmp_path / "other.jsonl"))
+
+
+def test_a_new_gate_reruns_the_skill_conditions_but_not_the_one_shot_ones(skill, dataset):
+    evaluate_skill(skill, dataset, student=student_model(), teacher=teacher_model())
+    policy = skill.spec.escalation.model_copy(update={"thresholds": {"logprobs": 0.5}})
+    gated = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}))
+    student, teacher = student_model(), teacher_model()
+    report = evaluate_skill(gated, dataset, student=student, teacher=teacher)
+    assert not any("Solve the task completely" in p[0].text for p in [*student.prompts, *teacher.prompts])
+    assert report.run.cached_items == 12 and report.run.model_calls_items == 4  # skill_escalation only: the gate
