@@ -1,0 +1,187 @@
+"""`Compressor`: LLMLingua over a long text, question-aware, offline, bounded in time.
+
+- Texts under `min_tokens` (and empty ones) pass through untouched.
+- With a `question`, chunks are ranked by LongLLMLingua (`rank_method="longllmlingua"`) and the question
+  conditions the token-level pass; without one, plain LLMLingua.
+- Digits are kept (`force_reserve_digit`, so amounts, dates and alphanumeric IDs survive), as are newlines and
+  the `force_tokens` given.
+- A text longer than `max_scored_tokens` is cut into chunks first and only the chunks that share most words
+  with the question (evenly spread ones without a question) are scored, so a 200k-token text costs about
+  what an 8k-token one does.
+
+llmlingua 0.2.2 reads the scorer's KV cache as a tuple of (key, value) pairs, which transformers ≥4.36 no longer
+returns (microsoft/LLMLingua#210): the scorer's forward pass is wrapped to hand the cache over in that form and to
+take it back.
+
+Example:
+    >>> chunks("a\\nb\\nc", lambda s: len(s.split()), 2)
+    ['a\\nb\\n', 'c']
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skillc.adapters.tokens import ensure_tiktoken_cache
+from skillc.compression.scorer import require_extra, scorer_folder
+from skillc.core.errors import InvalidInputError
+
+FORCE_TOKENS = ["\n", ".", "?", "!", ":"]
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """A compressed (or passed-through) text with its token counts (scorer tokenizer) and the time it took."""
+
+    text: str
+    origin_tokens: int
+    compressed_tokens: int
+    seconds: float
+    passed_through: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return self.origin_tokens / self.compressed_tokens if self.compressed_tokens else 1.0
+
+    def as_record(self) -> dict[str, Any]:
+        return {"origin_tokens": self.origin_tokens, "compressed_tokens": self.compressed_tokens,
+                "seconds": round(self.seconds, 3), "passed_through": self.passed_through}
+
+
+def as_text(value: str | bytes) -> str:
+    """The text to compress: bytes must be UTF-8, and a str must encode as UTF-8 (no lone surrogates)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"the text to compress is not UTF-8 (bad byte at offset {exc.start})") from None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"the text to compress is not valid Unicode (at character {exc.start})") from None
+    return value
+
+
+def chunks(text: str, count: Callable[[str], int], size: int) -> list[str]:
+    """Cut `text` at line ends into pieces of about `size` tokens (a longer line is a piece of its own)."""
+    pieces: list[str] = []
+    current, tokens = "", 0
+    for line in text.splitlines(keepends=True):
+        n = count(line)
+        if current and tokens + n > size:
+            pieces.append(current)
+            current, tokens = "", 0
+        current, tokens = current + line, tokens + n
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.lower()) if len(w) > 2}
+
+
+def preselect(pieces: list[str], sizes: list[int], budget: int, question: str) -> list[str]:
+    """The pieces that fit `budget` tokens: most words shared with `question` first (else evenly spread), in
+    their original order.
+
+    >>> preselect(["cats sleep", "dogs bark", "cats purr"], [2, 2, 2], 4, "why do cats purr")
+    ['cats sleep', 'cats purr']
+    """
+    asked = _words(question)
+    if asked:
+        order = sorted(range(len(pieces)), key=lambda i: (-len(asked & _words(pieces[i])), i))
+    else:
+        step = max(1, len(pieces) * max(sizes or [1]) // max(budget, 1))
+        order = list(range(0, len(pieces), step)) + [i for i in range(len(pieces)) if i % step]
+    chosen, used = set(), 0
+    for i in order:
+        if used + sizes[i] <= budget:
+            chosen.add(i)
+            used += sizes[i]
+    return [pieces[i] for i in sorted(chosen)]
+
+
+class Compressor:
+    """LLMLingua with a local scorer (default: `local:tiny` converted to Hugging Face format), loaded once.
+
+    `scorer` may be a Hugging Face model folder; `max_scored_tokens` bounds the tokens the scorer reads per text.
+    """
+
+    def __init__(self, scorer: str | Path | None = None, *, max_scored_tokens: int = 8192, chunk_tokens: int = 512) -> None:
+        require_extra()
+        self.scorer = Path(scorer) if scorer else None
+        self.max_scored_tokens, self.chunk_tokens = max_scored_tokens, chunk_tokens
+        self._lingua: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._lingua is None:
+                ensure_tiktoken_cache()  # llmlingua asks tiktoken for gpt-3.5-turbo's encoding when built
+                from llmlingua import PromptCompressor
+
+                lingua = PromptCompressor(model_name=str(self.scorer or scorer_folder()), device_map="cpu")
+                _hand_over_legacy_cache(lingua.model)
+                self._lingua = lingua
+            return self._lingua
+
+    def count(self, text: str) -> int:
+        """Tokens of `text` by the scorer's own tokenizer."""
+        return len(self._load().tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def compress(self, text: str | bytes, *, rate: float | None = None, target_tokens: int | None = None,
+                 question: str = "", min_tokens: int = 0, force_tokens: list[str] | None = None) -> Compressed:
+        """Compress `text` to `rate` of its tokens (or to `target_tokens`); see the module docstring."""
+        if (rate is None) == (target_tokens is None):
+            raise InvalidInputError("compression takes exactly one of rate and target_tokens")
+        if rate is not None and not 0 < rate <= 1:
+            raise InvalidInputError("the compression rate is the share of tokens kept, in (0, 1]")
+        text = as_text(text)
+        started = time.perf_counter()
+        origin = self.count(text) if text.strip() else 0
+        target = target_tokens if target_tokens is not None else int(origin * (rate or 1.0))
+        if origin == 0 or origin < min_tokens or target >= origin:
+            return Compressed(text, origin, origin, time.perf_counter() - started, passed_through=True)
+        pieces = chunks(text, self.count, self.chunk_tokens)
+        if origin > self.max_scored_tokens:
+            pieces = preselect(pieces, [self.count(p) for p in pieces], self.max_scored_tokens, question)
+        lingua = self._load()
+        result = lingua.compress_prompt(
+            pieces, question=question, target_token=max(1, target),
+            rank_method="longllmlingua" if question else "llmlingua",
+            condition_in_question="after" if question else "none", condition_compare=bool(question),
+            reorder_context="original", force_tokens=[*FORCE_TOKENS, *(force_tokens or [])],
+            force_reserve_digit=True, drop_consecutive=True, context_budget="+100",
+        )
+        out = result["compressed_prompt"]
+        if question and out.rstrip().endswith(question.strip()):  # llmlingua appends the question: drop it
+            out = out.rstrip()[: -len(question.strip())].rstrip()
+        return Compressed(out, origin, self.count(out), time.perf_counter() - started)
+
+
+def _hand_over_legacy_cache(model: Any) -> None:
+    """Wrap `model.forward` so llmlingua gets and gives the KV cache as (key, value) pairs per layer."""
+    from transformers import DynamicCache
+
+    forward = model.forward
+
+    def legacy_forward(*args: Any, past_key_values: Any = None, **kwargs: Any) -> Any:
+        if isinstance(past_key_values, (list, tuple)):
+            cache = DynamicCache()
+            for layer, (key, value) in enumerate(past_key_values):
+                cache.update(key, value, layer)
+            past_key_values = cache
+        out = forward(*args, past_key_values=past_key_values, **kwargs)
+        cache = getattr(out, "past_key_values", None)
+        if cache is not None and not isinstance(cache, (list, tuple)):
+            out.past_key_values = [(layer.keys, layer.values) for layer in cache.layers]
+        return out
+
+    model.forward = legacy_forward
