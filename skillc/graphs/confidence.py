@@ -106,8 +106,18 @@ def verify_confidence(reply: str) -> float | None:
 def below(confidence: dict[str, float], thresholds: dict[str, float]) -> list[str]:
     """The signals under their thresholds, as readable reasons.
 
+    A threshold above 1 (calibrated as "escalate every item") holds even when its signal could not be measured
+    (a backend without logprobs): no reading can pass it.
+
     >>> below({"consistency": 0.5, "logprobs": 0.9}, {"consistency": 0.67, "logprobs": 0.5})
     ['consistency 0.5 < 0.67']
+    >>> below({}, {"logprobs": 1.01, "verify": 0.5})
+    ['logprobs not measured; the gate escalates every item (threshold 1.01)']
     """
-    return [f"{name} {confidence[name]:.3g} < {t:.3g}" for name, t in thresholds.items()
-            if name in confidence and confidence[name] < t]
+    reasons = []
+    for name, t in thresholds.items():
+        if name in confidence and confidence[name] < t:
+            reasons.append(f"{name} {confidence[name]:.3g} < {t:.3g}")
+        elif name not in confidence and t > 1:
+            reasons.append(f"{name} not measured; the gate escalates every item (threshold {t:.3g})")
+    return reasons

@@ -150,3 +150,18 @@ def test_verify_signal_uses_one_student_check_call() -> None:
     result = skill.run({"question": "48 and 24?"}, student=student, teacher=teacher_model())
     assert result.escalated and result.output == {"answer": 72}
     assert student.steps_called().count("verify") == 1
+
+
+def test_an_escalate_everything_gate_escalates_when_its_signal_is_not_measured() -> None:
+    # a student whose backend returns no logprobs: the calibrated "escalate every item" gate must still escalate
+    student = ScriptedChatModel(script={"solve": [json_reply(reasoning="48 + 24", expression="48 + 24")]},
+                                model_label="student-model")
+    skill = math_skill(signals=["logprobs"], thresholds={"logprobs": 1.01})
+    result = skill.run({"question": "48 and 24?"}, student=student, teacher=teacher_model())
+    assert result.escalated and result.output == {"answer": 72}
+    failed = [r for r in result.trace if r.error_kind == "low_confidence"]
+    assert len(failed) == 1 and "not measured" in failed[0].error
+    ordinary = math_skill(signals=["logprobs"], thresholds={"logprobs": 0.5})
+    student = ScriptedChatModel(script={"solve": [json_reply(reasoning="48 + 24", expression="48 + 24")]},
+                                model_label="student-model")
+    assert not ordinary.run({"question": "48 and 24?"}, student=student, teacher=teacher_model()).escalated
