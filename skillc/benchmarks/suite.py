@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def run_suite(
         console.print(f"{name}: teacher {row['teacher_accuracy']:.0%}, skill + escalation {row['skill_escalation_accuracy']:.0%}"
                       f" (retention {_pct(row['retention'])}), {row['teacher_touch']:.0%} touch the teacher, "
                       f"{_ratio(row['cheaper'])} cheaper")
-    return redraw_suite(out, tasks=tasks, skills=skills, only=names, settings=settings)
+    return redraw_suite(out, tasks=tasks, skills=skills, settings=settings)  # every set with an eval.json
 
 
 def split_items(items: list[Sample], limit: int | None, calibrate: int) -> tuple[list[Sample], list[Sample]]:
@@ -171,7 +172,7 @@ def _compiled(task: Task, folder: Path, settings: SuiteSettings, out: Path, cons
     skill = compile_skill(task, teacher=settings.teacher, max_repairs=settings.max_repairs, progress=console.print)
     seconds = round(time.perf_counter() - started, 1)
     skill.save(folder)
-    atomic_write_text(out / "compile.json", f'{{"skill": "{task.name}", "seconds": {seconds}}}\n')
+    atomic_write_text(out / "compile.json", _json({"skill": task.name, "seconds": seconds}))
     return Skill.load(folder)
 
 
@@ -258,8 +259,6 @@ def redraw_suite(out: str | Path, *, tasks: str | Path = Path("bench/suite"), sk
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
