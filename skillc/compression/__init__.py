@@ -10,6 +10,7 @@ from skillc.compression.compressor import (
            as_text,
            chunks,
            preselect,
+           shared_compressor,
 )
 from skillc.compression.scorer import (
            CompressionUnavailable,
@@ -18,4 +19,4 @@ from skillc.compression.scorer import (
 )
 
 __all__ = ["Compressed", "CompressionUnavailable", "Compressor", "as_text", "chunks", "preselect", "require_extra",
-           "scorer_folder"]
+           "scorer_folder", "shared_compressor"]

@@ -3,11 +3,16 @@
 - Texts under `min_tokens` (and empty ones) pass through untouched.
 - With a `question`, chunks are ranked by LongLLMLingua (`rank_method="longllmlingua"`) and the question
   conditions the token-level pass; without one, plain LLMLingua.
-- Digits are kept (`force_reserve_digit`, so amounts, dates and alphanumeric IDs survive), as are newlines and
-  the `force_tokens` given.
+- Every word with a digit in it (amounts, dates, alphanumeric IDs such as `AC-88231`) is kept whole in each kept
+  chunk: it goes to llmlingua as a segment marked `compress=False`. (llmlingua 0.2.2 takes `force_tokens` and
+  `force_reserve_digit` but only LLMLingua-2 honours them.) A chunk the question ranks irrelevant may go as a whole.
 - A text longer than `max_scored_tokens` is cut into chunks first and only the chunks that share most words
   with the question (evenly spread ones without a question) are scored, so a 200k-token text costs about
   what an 8k-token one does.
+
+The scorer runs in bfloat16 where the CPU has native bf16 (1.5x faster here, measured), float32 elsewhere.
+Results are kept in memory (one entry per text and setting), so an eval that runs a step twice on one input
+compresses it once.
 
 llmlingua 0.2.2 reads the scorer's KV cache as a tuple of (key, value) pairs, which transformers ≥4.36 no longer
 returns (microsoft/LLMLingua#210): the scorer's forward pass is wrapped to hand the cache over in that form and to
@@ -20,9 +25,11 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +39,8 @@ from skillc.adapters.tokens import ensure_tiktoken_cache
 from skillc.compression.scorer import require_extra, scorer_folder
 from skillc.core.errors import InvalidInputError
 
-FORCE_TOKENS = ["\n", ".", "?", "!", ":"]
+COARSE_SLACK = 1.4
+PROTECTED = re.compile(r"\s*\S*\d\S*")  # a word with a digit, with the space before it (so two stay apart)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,28 @@ def chunks(text: str, count: Callable[[str], int], size: int) -> list[str]:
     return pieces
 
 
+def segments(piece: str) -> tuple[list[str], list[bool]]:
+    """`piece` cut into segments, each marked compressible or not: words with a digit in them are not.
+
+    >>> segments("Quote: 4,950 dollars for AC-88231.")
+    (['Quote:', ' 4,950', ' dollars for', ' AC-88231.'], [True, False, True, False])
+    """
+    texts: list[str] = []
+    flags: list[bool] = []
+    at = 0
+    for found in PROTECTED.finditer(piece):
+        if found.start() > at:
+            texts.append(piece[at:found.start()])
+            flags.append(True)
+        texts.append(found.group())
+        flags.append(False)
+        at = found.end()
+    if at < len(piece):
+        texts.append(piece[at:])
+        flags.append(True)
+    return texts, flags
+
+
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w+", text.lower()) if len(w) > 2}
 
@@ -108,18 +138,33 @@ def preselect(pieces: list[str], sizes: list[int], budget: int, question: str) -
     return [pieces[i] for i in sorted(chosen)]
 
 
+def scorer_dtype() -> Any:
+    """bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), float32 elsewhere."""
+    import torch
+
+    try:
+        native = bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # an older torch without the probes
+        native = False
+    return torch.bfloat16 if native else torch.float32
+
+
 class Compressor:
     """LLMLingua with a local scorer (default: `local:tiny` converted to Hugging Face format), loaded once.
 
     `scorer` may be a Hugging Face model folder; `max_scored_tokens` bounds the tokens the scorer reads per text.
+    Get the process-wide one with `shared_compressor()`.
     """
 
-    def __init__(self, scorer: str | Path | None = None, *, max_scored_tokens: int = 8192, chunk_tokens: int = 512) -> None:
+    def __init__(self, scorer: str | Path | None = None, *, max_scored_tokens: int = 8192, chunk_tokens: int = 512,
+                 remember: int = 256) -> None:
         require_extra()
         self.scorer = Path(scorer) if scorer else None
         self.max_scored_tokens, self.chunk_tokens = max_scored_tokens, chunk_tokens
         self._lingua: Any = None
         self._lock = threading.Lock()
+        self._memory: OrderedDict[str, Compressed] = OrderedDict()
+        self._remember = remember
 
     def _load(self) -> Any:
         with self._lock:
@@ -127,7 +172,9 @@ class Compressor:
                 ensure_tiktoken_cache()  # llmlingua asks tiktoken for gpt-3.5-turbo's encoding when built
                 from llmlingua import PromptCompressor
 
-                lingua = PromptCompressor(model_name=str(self.scorer or scorer_folder()), device_map="cpu")
+                lingua = PromptCompressor(model_name=str(self.scorer or scorer_folder()), device_map="cpu",
+                                          model_config={"trust_remote_code": False})
+                lingua.model.to(scorer_dtype())
                 _hand_over_legacy_cache(lingua.model)
                 self._lingua = lingua
             return self._lingua
@@ -137,33 +184,74 @@ class Compressor:
         return len(self._load().tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def compress(self, text: str | bytes, *, rate: float | None = None, target_tokens: int | None = None,
-                 question: str = "", min_tokens: int = 0, force_tokens: list[str] | None = None) -> Compressed:
-        """Compress `text` to `rate` of its tokens (or to `target_tokens`); see the module docstring."""
+                 question: str = "", min_tokens: int = 0, token_level: bool = True) -> Compressed:
+        """Compress `text` to `rate` of its tokens (or to `target_tokens`); see the module docstring.
+
+        `token_level=False` keeps whole chunks only (LongLLMLingua's coarse, question-ranked pass): about 5x
+        faster than dropping tokens inside them too, at a lower ratio.
+        """
         if (rate is None) == (target_tokens is None):
             raise InvalidInputError("compression takes exactly one of rate and target_tokens")
         if rate is not None and not 0 < rate <= 1:
             raise InvalidInputError("the compression rate is the share of tokens kept, in (0, 1]")
         text = as_text(text)
+        key = hashlib.sha256(repr((text, rate, target_tokens, question, min_tokens, token_level,
+                                   self.max_scored_tokens, self.chunk_tokens)).encode("utf-8", "surrogatepass")).hexdigest()
+        with self._lock:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+                return self._memory[key]
+        result = self._compress(text, rate, target_tokens, question, min_tokens, token_level)
+        with self._lock:
+            self._memory[key] = result
+            while len(self._memory) > self._remember:
+                self._memory.popitem(last=False)
+        return result
+
+    def _compress(self, text: str, rate: float | None, target_tokens: int | None, question: str, min_tokens: int,
+                  token_level: bool) -> Compressed:
         started = time.perf_counter()
         origin = self.count(text) if text.strip() else 0
         target = target_tokens if target_tokens is not None else int(origin * (rate or 1.0))
         if origin == 0 or origin < min_tokens or target >= origin:
             return Compressed(text, origin, origin, time.perf_counter() - started, passed_through=True)
         pieces = chunks(text, self.count, self.chunk_tokens)
+        scored = origin
         if origin > self.max_scored_tokens:
             pieces = preselect(pieces, [self.count(p) for p in pieces], self.max_scored_tokens, question)
+            scored = sum(self.count(p) for p in pieces)
+        # coarse to fine: the chunk pass keeps COARSE_SLACK x the target, the token pass takes the rest
+        coarse = len(pieces) > 1
+        kept_by_chunks = min(scored, target * COARSE_SLACK) if coarse and token_level else scored
+        fine_rate = min(1.0, target / kept_by_chunks) if token_level else 1.0
         lingua = self._load()
+        cut = [segments(p) for p in pieces]
         result = lingua.compress_prompt(
             pieces, question=question, target_token=max(1, target),
+            context_segs=[texts for texts, _ in cut], context_segs_compress=[flags for _, flags in cut],
+            context_segs_rate=[[fine_rate if f else 1.0 for f in flags] for _, flags in cut],
+            strict_preserve_uncompressed=False,
             rank_method="longllmlingua" if question else "llmlingua",
-            condition_in_question="after" if question else "none", condition_compare=bool(question),
-            reorder_context="original", force_tokens=[*FORCE_TOKENS, *(force_tokens or [])],
-            force_reserve_digit=True, drop_consecutive=True, context_budget="+100",
+            condition_in_question="after" if question else "none", condition_compare=False,
+            use_token_level_filter=token_level, use_context_level_filter=coarse,
+            reorder_context="original", context_budget=f"*{COARSE_SLACK}" if token_level else "+100",
+            concate_question=False,
         )
-        out = result["compressed_prompt"]
-        if question and out.rstrip().endswith(question.strip()):  # llmlingua appends the question: drop it
-            out = out.rstrip()[: -len(question.strip())].rstrip()
+        out = result["compressed_prompt"].strip()
         return Compressed(out, origin, self.count(out), time.perf_counter() - started)
+
+
+_SHARED: dict[str, Compressor] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_compressor(scorer: str | Path | None = None) -> Compressor:
+    """One `Compressor` per scorer in this process (the scorer loads once; results are remembered)."""
+    key = str(scorer or "")
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = Compressor(scorer)
+        return _SHARED[key]
 
 
 def _hand_over_legacy_cache(model: Any) -> None:

@@ -139,6 +139,8 @@ class EvalReport(BaseModel):
     dataset: DatasetInfo | None = None
     run: RunInfo | None = None
     baseline_check: BaselineCheck | None = None
+    compression: dict[str, Any] | None = Field(
+        None, description="with --compress: the runs without and with compression, and whether it was adopted")
     plot: str | None = None
 
     def row(self, key: str) -> ConditionRow | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from skillc.core.errors import UnsafeExpressionError
 from skillc.core.safe_eval import names_in, parse_expression
@@ -60,6 +60,30 @@ class Check(_Model):
     description: str = ""
 
 
+class Compression(_Model):
+    """LLMLingua on a student step's long input fields and its demos (needs the `compression` extra).
+
+    Exactly one of `rate` (share of tokens kept) and `target_tokens`. A string input of at least `min_tokens`
+    is compressed (only the named `fields`, when given); the question LongLLMLingua ranks by is `question`,
+    or else the step's instruction with its short string inputs. Instructions, schemas, the contract and
+    the output are never compressed, digits always kept. The teacher, on escalation, reads the originals.
+    """
+
+    rate: float | None = Field(None, gt=0, le=1, description="share of tokens kept, e.g. 0.5 for 2x")
+    target_tokens: int | None = Field(None, ge=1, description="tokens kept per field (scorer tokens)")
+    min_tokens: int = Field(400, ge=0, description="shorter fields pass through untouched")
+    fields: list[str] = Field(default_factory=list, description="input fields to compress (default: every long string)")
+    question: str | None = Field(None, description="what the kept text must answer (default: instruction + short inputs)")
+    token_level: bool = Field(True, description="drop tokens inside chunks too (false: keep or drop whole chunks, faster)")
+    demos: bool = Field(True, description="also compress the long fields of this step's demos")
+
+    @model_validator(mode="after")
+    def _one_budget(self) -> Compression:
+        if (self.rate is None) == (self.target_tokens is None):
+            raise ValueError("compression takes exactly one of rate and target_tokens")
+        return self
+
+
 class Step(_Model):
     """One node of the skill graph: one primitive, one contract, its failure edges."""
 
@@ -78,6 +102,7 @@ class Step(_Model):
     expression_from: str | None = Field(None, description="compute: state value holding a model-written expression")
     target: str | None = Field(None, description="retry: the step to go back to")
     prompt: str = Field("", description="extra guidance shown to the executor for this step")
+    compression: Compression | None = Field(None, description="LLMLingua on long inputs and demos (student only)")
 
 
 class Branch(_Model):

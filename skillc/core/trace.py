@@ -49,6 +49,8 @@ class StepRecord(BaseModel):
     output: dict[str, Any] | None = None
     raw: str | None = Field(None, description="the model's reply text")
     confidence: dict[str, float] | None = Field(None, description="confidence signals measured on this answer")
+    compression: dict[str, dict[str, Any]] | None = Field(
+        None, description="per compressed input field: origin_tokens, compressed_tokens, seconds (scorer tokens)")
 
 
 class RunError(BaseModel):

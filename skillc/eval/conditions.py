@@ -122,7 +122,7 @@ def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
     >>> a["teacher_only"] == b["teacher_only"], a["raw_student"] == b["raw_student"]
     (True, False)
     """
-    spec = skill.spec.model_dump(mode="json")
+    spec = skill.spec.model_dump(mode="json", exclude_none=True)  # as skill.json holds it
     ungated = {**spec, "escalation": {k: v for k, v in spec.get("escalation", {}).items()
                                       if k not in ("thresholds", "calibration")}}
     one_shot = [skill.spec.task, skill.spec.output_schema, __version__]
@@ -390,10 +390,42 @@ class _NoProgress:
         return None
 
 
+class LineProgress:
+    """Progress as one line per finished item, for a console that is not a terminal (a log, a pipe), where a
+    live bar would print nothing until it ends.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> p = LineProgress(Console(file=out, width=80))
+    >>> bar = p.add_task("skill", total=2, completed=1)
+    >>> p.advance(bar)
+    >>> out.getvalue().splitlines()[1].split()[:3]
+    ['skill', '2/2', 'items,']
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.tasks: dict[int, list[Any]] = {}
+
+    def add_task(self, description: str, total: int = 0, completed: int = 0, **_: Any) -> int:
+        self.tasks[len(self.tasks)] = [description.strip(), total, completed, time.perf_counter()]
+        if completed:
+            self.console.print(f"{description.strip()} {completed}/{total} items from the cache", highlight=False)
+        return len(self.tasks) - 1
+
+    def advance(self, task: int, advance: int = 1) -> None:
+        entry = self.tasks[task]
+        entry[2] += advance
+        self.console.print(f"{entry[0]} {entry[2]}/{entry[1]} items, {time.perf_counter() - entry[3]:.0f} s", highlight=False)
+
+
 @contextmanager
 def _progress(console: Console | None) -> Iterator[Any]:
     if console is None:
         yield _NoProgress()
+        return
+    if not console.is_terminal:
+        yield LineProgress(console)
         return
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console) as progress:

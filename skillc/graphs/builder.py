@@ -26,7 +26,7 @@ from langgraph.types import RetryPolicy
 from skillc.core.errors import InvalidInputError, UnsafeExpressionError
 from skillc.core.safe_eval import safe_eval
 from skillc.core.spec import SkillSpec, Step
-from skillc.graphs.config import Escalation, RunConfig
+from skillc.graphs.config import Escalation, RunConfig, step_compressor
 from skillc.graphs.demos import DemoBank
 from skillc.graphs.failure import (
     ESCALATE_TASK,
@@ -75,6 +75,7 @@ def build_graph(
         bank=bank,
         retrieval=spec.retrieval,
         confidence=spec.escalation,
+        compressor=step_compressor(spec, config.compressor),
     )
     policy = retry_policy or transport_retry_policy()
     state, inputs, outputs = state_schemas(spec)

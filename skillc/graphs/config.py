@@ -51,6 +51,7 @@ class RunConfig:
         prices: the price table that costs every call.
         timeout_s, deadline_s, max_input_bytes: per-call timeout, whole-run deadline and input size cap;
             None keeps the skill's `limits` (see `SkillSpec.limits`).
+        compressor: what runs the steps' `compression` (None: the process-wide LLMLingua compressor).
     """
 
     student: Any = None
@@ -60,6 +61,7 @@ class RunConfig:
     timeout_s: float | None = None
     deadline_s: float | None = None
     max_input_bytes: int | None = None
+    compressor: Any = None
 
     @classmethod
     def of(cls, config: RunConfig | None = None, **given: Any) -> RunConfig:
@@ -85,3 +87,13 @@ class RunConfig:
         """The resolved `student` or `teacher`, or None when it was not given."""
         model = self.teacher if role == "teacher" else self.student
         return None if model is None else resolve_model(model)
+
+
+def step_compressor(spec: Any, given: Any = None) -> Any:
+    """The compressor for a spec's steps: `given`, else the shared LLMLingua one when a step asks for
+    compression (raising `CompressionUnavailable`, naming the extra, when it is not installed), else None."""
+    if given is not None or not any(s.compression is not None for s in spec.steps):
+        return given
+    from skillc.compression import shared_compressor
+
+    return shared_compressor()

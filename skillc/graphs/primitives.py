@@ -44,6 +44,12 @@ from skillc.core.safe_eval import normalize_math, safe_eval
 from skillc.core.spec import END as SPEC_END
 from skillc.core.spec import EscalationPolicy, RetrievalPolicy, Step
 from skillc.graphs.checks import run_check
+from skillc.graphs.compress import (
+    TextCompressor,
+    compress_inputs,
+    compress_records,
+    demo_input,
+)
 from skillc.graphs.confidence import (
     answer_fields,
     below,
@@ -78,6 +84,7 @@ class Executors:
     bank: DemoBank | None = None
     retrieval: RetrievalPolicy = field(default_factory=RetrievalPolicy)
     confidence: EscalationPolicy = field(default_factory=EscalationPolicy)
+    compressor: TextCompressor | None = None
 
     def model(self, role: str) -> ModelHandle:
         handle = self.teacher if role == "teacher" else self.student
@@ -134,8 +141,12 @@ def llm_node(step: Step, ex: Executors) -> Node:
         inputs = {k: values.get(k) for k in step.reads}
         contract = simplified_contract(step.contract) if mode == "simplified" else step.contract
         feedback = (state.get(FEEDBACK) or {}).get(step.id)
-        messages = step_messages(ex.task, step, inputs, contract=contract, feedback=feedback)
-        demos = demo_messages(ex.bank, step.id, inputs, ex.retrieval) if role == "student" else []
+        shown, squeezed = inputs, {}
+        if role == "student" and step.compression is not None and ex.compressor is not None:
+            shown, squeezed = compress_inputs(step, inputs, ex.compressor)
+        messages = step_messages(ex.task, step, shown, contract=contract, feedback=feedback)
+        demos = demo_messages(ex.bank, step.id, inputs, ex.retrieval,
+                              shown=lambda r: demo_input(step, r, ex.compressor)) if role == "student" else []
         messages = [messages[0], *demos, *messages[1:]]
         signals = _signals(step, ex, role)
         wants_logprobs = "logprobs" in signals and ex.model(role).logprobs
@@ -144,6 +155,8 @@ def llm_node(step: Step, ex: Executors) -> Node:
         record = call_record(step.id, step.primitive, role, call, inputs=inputs, attempt=_attempt(step, state))
         if demos:
             record["demos"] = len(demos) // 2
+        if squeezed:
+            record["compression"] = squeezed
         loop = repeated_run(call.text)
         if loop is not None:
             raise StepFailure("degenerate", f"the reply repeats {loop[0][:60]!r} {loop[1]}+ times back to back; answer once",
@@ -351,6 +364,8 @@ def _record_escalation(ex: Executors, step: Step, record: dict[str, Any], output
     example = new_record(step.id, record.get("inputs") or {}, output, reasoning=str(output.get("reasoning", "")),
                          source="escalation", model=record.get("model"), raw=record.get("raw"), checked=checked)
     try:
+        if ex.compressor is not None:  # the demo's compressed text, stored once beside the original
+            example = compress_records([step], [example], ex.compressor)[0]
         ex.bank.grow(example)
     except OSError as exc:  # the answer itself is fine; losing the record must not fail the run
         log.warning("could not record the escalation of step %s in the example bank: %s", step.id, exc)

@@ -1,0 +1,184 @@
+"""`skillc bench compression`: the suite's `qa` skill on long sales-call transcripts, with and without LLMLingua.
+
+The same items and student run the skill (no escalation) once per variant: no compression, 2x and 4x
+question-aware (LongLLMLingua ranking plus the token-level pass), and 2x keeping whole chunks only (the fast,
+coarse pass). Per variant: accuracy, student input tokens, compressor seconds, student seconds and end-to-end
+seconds per item, and the issue's goal — ≥2x fewer input tokens, ≤1 point accuracy loss, compressor time
+≤20% of the student time it saves. Results are cached per item under OUT/cache: a killed run resumes, and a
+finished one re-run rebuilds the table and figure without a model call.
+
+Example:
+    >>> goal_line({"token_ratio": 2.1, "accuracy_change": -0.0, "compressor_share": 0.5})
+    'tokens 2.1x (met), accuracy -0.0 pts (met), compressor 50% of the student time saved (missed)'
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from skillc.adapters.pricing import PriceTable
+from skillc.benchmarks.suite import split_items
+from skillc.benchmarks.suite_data import convert_suite
+from skillc.core.errors import InvalidInputError
+from skillc.core.files import atomic_write_text
+from skillc.core.spec import Compression
+from skillc.core.task import Sample, load_samples
+from skillc.eval.conditions import EvalCache, ItemRecord, item_ids, run_conditions
+from skillc.eval.metrics import score
+from skillc.eval.plot import new_figure, save_figure
+from skillc.graphs.compress import with_compression
+from skillc.skills.skill import Skill
+
+QA_SET, QA_SKILL = "qa", "sales-call-question"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One condition of the benchmark: a name and the compression every LLM step gets (None: off)."""
+
+    name: str
+    settings: Compression | None
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("none", None),
+    Variant("2x", Compression(rate=0.5)),
+    Variant("4x", Compression(rate=0.25)),
+    Variant("2x chunks only", Compression(rate=0.5, token_level=False)),
+)
+
+
+def run_compression_bench(data: str | Path, *, limit: int | None = 40, student: str = "local:student",
+                          skills: str | Path = Path("skills"), out: str | Path = Path("bench/results/compression"),
+                          suite_out: str | Path = Path("bench/results/suite"), tasks: str | Path = Path("bench/suite"),
+                          variants: tuple[Variant, ...] = VARIANTS, console: Console | None = None) -> dict[str, Any]:
+    """Run every variant on the same `limit` qa items (the suite's eval items) and write the table and figure."""
+    console = console or Console(stderr=True)
+    out, suite_out = Path(out), Path(suite_out)
+    if not (suite_out / QA_SET / "items.jsonl").is_file():
+        console.print(f"converting the evals sets from {data} …")
+        convert_suite(Path(data), Path(tasks), suite_out, say=console.print)
+    folder = Path(skills) / QA_SKILL
+    if not folder.is_dir():
+        raise InvalidInputError(f"no {QA_SKILL} skill in {skills}: run `skillc bench suite --sets qa` first")
+    skill = Skill.load(folder)
+    items, _ = split_items(load_samples(suite_out / QA_SET / "items.jsonl"), limit, 20)
+    runs = [(v, skill.replace(spec=with_compression(skill.spec, v.settings))) for v in variants]
+    caches = [EvalCache.for_settings(out / "cache", s, student, None) for _, s in runs]
+    records: list[list[ItemRecord]] = [[] for _ in runs]
+    for n, item in enumerate(items, 1):  # variants interleaved per item: a busy machine slows them alike
+        for (variant, variant_skill), cache, done in zip(runs, caches, records, strict=True):
+            cached = all(("skill", i) in cache.runs for i in item_ids([item]))
+            run = run_conditions(variant_skill, [item], student=student, teacher=None,
+                                 prices=PriceTable(), cache=cache, conditions=["skill"])
+            record = run.records[("skill", run.ids[0])]
+            done.append(record)
+            figures = item_figures(record)
+            console.print(f"item {n}/{len(items)} {variant.name}: {figures['input_tokens']:,.0f} tokens, "
+                          f"{figures['compressor_s']:.1f} s compressing + {figures['student_s']:.1f} s student"
+                          + (" (cached)" if cached else ""), highlight=False)
+    rows = [variant_row(v, items, done) for (v, _), done in zip(runs, records, strict=True)]
+    summary = summarise(rows, items=len(items), student=student)
+    return write_outputs(summary, out)
+
+
+def item_figures(record: ItemRecord) -> dict[str, float]:
+    """One item's student input tokens, compressor seconds, student seconds and end-to-end seconds."""
+    trace = record.trace or []
+    return {
+        "input_tokens": float((record.tokens.get("student") or [0, 0])[0]),
+        "compressor_s": sum(float(v.get("seconds", 0.0)) for r in trace for v in (r.compression or {}).values()),
+        "student_s": sum(r.latency_s for r in trace if r.role == "student"),
+        "seconds": record.seconds,
+    }
+
+
+def variant_row(variant: Variant, items: list[Sample], records: list[ItemRecord]) -> dict[str, Any]:
+    """A variant's line: accuracy and the medians of the per-item figures, with the per-item results kept."""
+    correct = [bool(score("label", item.expected or {}, r.output, label="answer").correct) for item, r in zip(items, records, strict=True)]
+    figures = [item_figures(r) for r in records]
+    medians = {k: statistics.median(f[k] for f in figures) for k in figures[0]} if figures else {}
+    return {"variant": variant.name, "settings": variant.settings.model_dump(mode="json", exclude_none=True) if variant.settings else None,
+            "items": len(records), "accuracy": sum(correct) / len(correct) if correct else 0.0,
+            "errors": sum(1 for r in records if r.error), "median": medians, "correct": correct}
+
+
+def summarise(rows: list[dict[str, Any]], *, items: int, student: str) -> dict[str, Any]:
+    """The rows with each variant's comparison to `none`: token ratio, accuracy change, answers changed, goal."""
+    base = next((r for r in rows if r["settings"] is None), None)
+    for row in rows:
+        if base is None or row is base:
+            continue
+        saved = base["median"]["student_s"] - row["median"]["student_s"]
+        row["versus_none"] = {
+            "token_ratio": base["median"]["input_tokens"] / max(row["median"]["input_tokens"], 1.0),
+            "accuracy_change": 100 * (row["accuracy"] - base["accuracy"]),
+            "right_to_wrong": sum(1 for a, b in zip(base["correct"], row["correct"], strict=True) if a and not b),
+            "wrong_to_right": sum(1 for a, b in zip(base["correct"], row["correct"], strict=True) if b and not a),
+            "student_s_saved": saved,
+            "compressor_share": row["median"]["compressor_s"] / saved if saved > 0 else None,
+        }
+    return {"set": QA_SET, "skill": QA_SKILL, "student": student, "items": items, "rows": rows}
+
+
+def goal_line(versus: dict[str, Any]) -> str:
+    """The issue's three targets for one variant against no compression, each met or missed."""
+    share = versus.get("compressor_share")
+    parts = [
+        f"tokens {versus['token_ratio']:.1f}x ({'met' if versus['token_ratio'] >= 2 else 'missed'})",
+        f"accuracy {versus['accuracy_change']:+.1f} pts ({'met' if versus['accuracy_change'] >= -1 else 'missed'})",
+        ("compressor time n/a (no student time saved)" if share is None else
+         f"compressor {share:.0%} of the student time saved ({'met' if share <= 0.2 else 'missed'})"),
+    ]
+    return ", ".join(parts)
+
+
+def compression_markdown(summary: dict[str, Any]) -> str:
+    """The table BENCHMARKS.md and the README show."""
+    lines = [
+        (f"`{summary['skill']}` on {summary['items']} `{summary['set']}` items, student `{summary['student']}`, "
+         "no escalation; medians per item."),
+        "",
+        "| variant | accuracy | input tokens | compressor s | student s | end-to-end s | vs none |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in summary["rows"]:
+        m, versus = row["median"], row.get("versus_none")
+        note = goal_line(versus) + f"; {versus['right_to_wrong']} right→wrong, {versus['wrong_to_right']} wrong→right" if versus else "baseline"
+        lines.append(f"| {row['variant']} | {row['accuracy']:.0%} ({sum(row['correct'])}/{row['items']}) | {m['input_tokens']:,.0f} | "
+                     f"{m['compressor_s']:.1f} | {m['student_s']:.1f} | {m['seconds']:.1f} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_compression(summary: dict[str, Any], path: Path) -> Path:
+    """Accuracy against student input tokens per variant, each point labelled with its seconds per item."""
+    fig = new_figure(1)
+    ax = fig.axes[0]
+    for row in summary["rows"]:
+        m = row["median"]
+        ax.scatter([m["input_tokens"]], [row["accuracy"]], s=60)
+        ax.annotate(f"{row['variant']}\n{m['compressor_s']:.0f} s compress + {m['student_s']:.0f} s student",
+                    (m["input_tokens"], row["accuracy"]), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    ax.set_xlabel("student input tokens per item (median)")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlim(0, max(r["median"]["input_tokens"] for r in summary["rows"]) * 1.35)
+    ax.set_title(f"LLMLingua on {summary['set']} ({summary['items']} items, {summary['student']})")
+    ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def write_outputs(summary: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Write OUT/compression.md, .json and .png; the summary gets their paths under `files`."""
+    files = {"table": out / "compression.md", "json": out / "compression.json", "png": out / "compression.png"}
+    summary = {**summary, "files": {k: str(v) for k, v in files.items()}}
+    atomic_write_text(files["table"], compression_markdown(summary))
+    atomic_write_text(files["json"], json.dumps(summary, indent=2) + "\n")
+    plot_compression(summary, files["png"])
+    return summary
