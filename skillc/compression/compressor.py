@@ -10,7 +10,7 @@
   with the question (evenly spread ones without a question) are scored, so a 200k-token text costs about
   what an 8k-token one does.
 
-The scorer runs in bfloat16 where the CPU has native bf16 (1.5x faster here, measured), float32 elsewhere.
+The scorer runs in bfloat16 where the CPU has native bf16 (`python bench/compression_probe.py` times both), float32 elsewhere.
 Results are kept in memory (one entry per text and setting), so an eval that runs a step twice on one input
 compresses it once.
 
@@ -218,8 +218,9 @@ class Compressor:
         pieces = chunks(text, self.count, self.chunk_tokens)
         scored = origin
         if origin > self.max_scored_tokens:
-            pieces = preselect(pieces, [self.count(p) for p in pieces], self.max_scored_tokens, question)
-            scored = sum(self.count(p) for p in pieces)
+            sizes = {p: self.count(p) for p in pieces}
+            pieces = preselect(pieces, [sizes[p] for p in pieces], self.max_scored_tokens, question)
+            scored = sum(sizes[p] for p in pieces)
         # coarse to fine: the chunk pass keeps COARSE_SLACK x the target, the token pass takes the rest
         coarse = len(pieces) > 1
         kept_by_chunks = min(scored, target * COARSE_SLACK) if coarse and token_level else scored
