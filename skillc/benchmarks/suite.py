@@ -51,6 +51,7 @@ from skillc.skills import Skill
 
 RETENTION_GOAL, TOUCH_GOAL, CHEAPER_GOAL = 0.97, 0.20, 3.0
 TEACHER_FLOOR = 0.5  # below this teacher-alone accuracy, "keeping the teacher's quality" says nothing: not counted
+# nor is it when the teacher does no better than always giving the commonest label (`majority_baseline`)
 CONDITION_LABELS = {"teacher_only": "teacher only", "raw_student": "raw student", "skill": "skill, no escalation",
                     "skill_escalation": "skill + escalation"}
 
@@ -107,7 +108,7 @@ def run_suite(
                                 cache_dir=out / name / "cache", console=console)
         write_evaluation(skill, report)
         atomic_write_text(out / name / "eval.json", report.to_json())
-        row = suite_row(name, report, skill)
+        row = suite_row(name, report, skill, majority_baseline(items, report.metric))
         console.print(f"{name}: teacher {row['teacher_accuracy']:.0%}, skill + escalation {row['skill_escalation_accuracy']:.0%}"
                       f" (retention {_pct(row['retention'])}), {row['teacher_touch']:.0%} touch the teacher, "
                       f"{_ratio(row['cheaper'])} cheaper")
@@ -181,21 +182,43 @@ def _design(skill: Skill) -> str:
     return p.design if p else "unknown"
 
 
-def suite_row(name: str, report: EvalReport, skill: Skill | None = None) -> dict[str, Any]:
-    """One set's line of the suite table, from its eval report."""
+def majority_baseline(items: list[Sample], metric: str) -> float | None:
+    """For a label set, the accuracy of always giving the commonest expected answer; None for other metrics.
+
+    >>> majority_baseline([Sample(input={}, expected={"a": "Yes"})] * 3 + [Sample(input={}, expected={"a": "No"})], "label")
+    0.75
+    """
+    if metric != "label" or not items:
+        return None
+    counts: dict[str, int] = {}
+    for item in items:
+        key = json.dumps(item.expected, sort_keys=True)
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts.values()) / len(items)
+
+
+def teacher_too_weak(teacher_accuracy: float, baseline: float | None) -> bool:
+    """Whether the teacher alone is too weak for "keeps the teacher's quality" to mean anything: right on fewer
+    than TEACHER_FLOOR of the items, or no better than the commonest label."""
+    return teacher_accuracy < TEACHER_FLOOR or (baseline is not None and teacher_accuracy <= baseline + 1e-9)
+
+
+def suite_row(name: str, report: EvalReport, skill: Skill | None = None, baseline: float | None = None) -> dict[str, Any]:
+    """One set's line of the suite table, from its eval report (`baseline`: `majority_baseline` of its items)."""
     rows = {r.key: r for r in report.conditions}
     teacher, escalated = rows.get("teacher_only"), rows.get("skill_escalation")
     if teacher is None or escalated is None:
         raise InvalidInputError(f"{name}: the eval report lacks the teacher-only or the escalation condition")
     retention = escalated.accuracy / teacher.accuracy if teacher.accuracy else None
     cheaper = teacher.cost_per_item_usd / escalated.cost_per_item_usd if escalated.cost_per_item_usd else None
-    goal = (teacher.accuracy >= TEACHER_FLOOR and retention is not None and retention >= RETENTION_GOAL - 1e-9 and escalated.escalation_rate <= TOUCH_GOAL + 1e-9
+    weak = teacher_too_weak(teacher.accuracy, baseline)
+    goal = (not weak and retention is not None and retention >= RETENTION_GOAL - 1e-9 and escalated.escalation_rate <= TOUCH_GOAL + 1e-9
             and (cheaper is None or cheaper >= CHEAPER_GOAL))
     row: dict[str, Any] = {
         "set": name, "skill": report.skill, "metric": report.metric, "items": report.items,
         "design": _design(skill) if skill else None, "steps": len(skill.spec.steps) if skill else None,
         "teacher_accuracy": teacher.accuracy, "retention": retention, "teacher_touch": escalated.escalation_rate,
-        "cheaper": cheaper, "goal_met": goal, "teacher_too_weak": teacher.accuracy < TEACHER_FLOOR,
+        "cheaper": cheaper, "goal_met": goal, "teacher_too_weak": weak, "majority_baseline": baseline,
         "gate": _gate(skill) if skill else None,
     }
     for key in CONDITION_LABELS:
@@ -244,7 +267,9 @@ def redraw_suite(out: str | Path, *, tasks: str | Path = Path("bench/suite"), sk
         report = read_report(path)
         folder = skills / report.skill
         skill = Skill.load(folder) if folder.is_dir() else None
-        rows.append(suite_row(name, report, skill))
+        picked = out / name / "eval-items.jsonl"
+        baseline = majority_baseline(load_samples(picked), report.metric) if picked.is_file() else None
+        rows.append(suite_row(name, report, skill, baseline))
         reports.append((name, report))
     if not rows:
         raise InvalidInputError(f"no set of the suite has an eval.json under {out}: run `skillc bench suite` first")
@@ -292,7 +317,8 @@ def suite_markdown(summary: dict[str, Any]) -> str:
                  + (f" ({', '.join(summary['goal_met'])})" if summary["goal_met"] else "") + ". "
                  f"Median retention {_pct(summary['median_retention'])}, median teacher touch "
                  f"{_pct(summary['median_teacher_touch'])}. Sets where the teacher alone is right on fewer than "
-                 f"{goal['teacher_floor']:.0%} of items are not counted as met: "
+                 f"{goal['teacher_floor']:.0%} of items, or no more often than always giving the commonest label, "
+                 "are not counted as met: "
                  + (", ".join(summary["teacher_too_weak"]) or "none") + ".")
     return "\n".join(lines) + "\n"
 

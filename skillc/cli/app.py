@@ -434,8 +434,12 @@ def bench_compression_cmd(
     student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
     skills: Annotated[Path, typer.Option("--skills", help="where the suite's compiled skills are")] = Path("skills"),
     out: Annotated[Path, typer.Option(help="per-item cache; compression.md, compression.json, compression.png")] = Path("bench/results/compression"),
+    gsm8k: Annotated[Path | None, typer.Option("--gsm8k", help="also the demos part: the GSM8K folder (../shared/data/gsm8k)")] = None,
+    gsm8k_limit: Annotated[int, typer.Option("--gsm8k-limit", help="GSM8K test rows from 500")] = 40,
+    gsm8k_student: Annotated[str, typer.Option("--gsm8k-student", help="student model URI of the demos part")] = "local:teacher",
 ) -> None:
-    """LLMLingua on long inputs: the qa skill with no compression, 2x and 4x question-aware, and 2x whole chunks.
+    """LLMLingua on long inputs: the qa skill with no compression, 2x and 4x question-aware, and 2x whole chunks;
+    with --gsm8k, also GSM8K with three GPT-4 demos per item, their reasoning plain or compressed.
 
     Same items and student for every variant; accuracy, input tokens, compressor and student seconds per item.
     Needs the `compression` extra. Resumable per item; a finished run re-run only redraws.
@@ -446,7 +450,8 @@ def bench_compression_cmd(
     )
 
     with errors_exit():
-        summary = run_compression_bench(data, limit=limit, student=student, skills=skills, out=out, console=err)
+        summary = run_compression_bench(data, limit=limit, student=student, skills=skills, out=out, console=err,
+                                        gsm8k=gsm8k, gsm8k_limit=gsm8k_limit, gsm8k_student=gsm8k_student)
     console.print(compression_markdown(summary))
     files = summary["files"]
     console.print(f"wrote {files['table']}, {files['json']} and {files['png']}")

@@ -3,7 +3,8 @@
 - Texts under `min_tokens` (and empty ones) pass through untouched.
 - With a `question`, chunks are ranked by LongLLMLingua (`rank_method="longllmlingua"`) and the question
   conditions the token-level pass; without one, plain LLMLingua.
-- Every word with a digit in it (amounts, dates, alphanumeric IDs such as `AC-88231`) is kept whole in each kept
+- Every word with a digit in it (amounts, dates, alphanumeric IDs such as `AC-88231`) and every arithmetic sign
+  standing alone (`+`, `=`, …) is kept whole in each kept
   chunk: it goes to llmlingua as a segment marked `compress=False`. (llmlingua 0.2.2 takes `force_tokens` and
   `force_reserve_digit` but only LLMLingua-2 honours them.) A chunk the question ranks irrelevant may go as a whole.
 - A text longer than `max_scored_tokens` is cut into chunks first and only the chunks that share most words
@@ -29,6 +30,7 @@ import hashlib
 import re
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +42,8 @@ from skillc.compression.scorer import require_extra, scorer_folder
 from skillc.core.errors import InvalidInputError
 
 COARSE_SLACK = 1.4
-PROTECTED = re.compile(r"\s*\S*\d\S*")  # a word with a digit, with the space before it (so two stay apart)
+# a word with a digit, or a word of arithmetic signs only, with the space before it (so two stay apart)
+PROTECTED = re.compile(r"\s*(?:\S*\d\S*|(?<!\S)[-+*/×÷=<>%$^]+(?!\S))")
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,12 @@ def chunks(text: str, count: Callable[[str], int], size: int) -> list[str]:
 
 
 def segments(piece: str) -> tuple[list[str], list[bool]]:
-    """`piece` cut into segments, each marked compressible or not: words with a digit in them are not.
+    """`piece` cut into segments, each marked compressible or not: words with a digit and arithmetic signs are not.
 
     >>> segments("Quote: 4,950 dollars for AC-88231.")
     (['Quote:', ' 4,950', ' dollars for', ' AC-88231.'], [True, False, True, False])
+    >>> segments("so 48 + 24 = 72 clips, well-known")
+    (['so', ' 48', ' +', ' 24', ' =', ' 72', ' clips, well-known'], [True, False, False, False, False, False, True])
     """
     texts: list[str] = []
     flags: list[bool] = []
@@ -222,24 +227,59 @@ class Compressor:
             pieces = preselect(pieces, [sizes[p] for p in pieces], self.max_scored_tokens, question)
             scored = sum(sizes[p] for p in pieces)
         # coarse to fine: the chunk pass keeps COARSE_SLACK x the target, the token pass takes the rest
-        coarse = len(pieces) > 1
-        kept_by_chunks = min(scored, target * COARSE_SLACK) if coarse and token_level else scored
-        fine_rate = min(1.0, target / kept_by_chunks) if token_level else 1.0
         lingua = self._load()
-        cut = [segments(p) for p in pieces]
+        kept, kept_tokens = pieces, scored
+        if len(pieces) > 1:
+            kept = self._rank_chunks(lingua, pieces, question, target, token_level)
+            kept_tokens = sum(self.count(p) for p in kept)
+        if token_level and kept_tokens > target:
+            protected = sum(self.count(t) for p in kept for t, f in zip(*segments(p), strict=True) if not f)
+            fine_rate = min(1.0, max(0.05, (target - protected) / max(kept_tokens - protected, 1)))
+            kept = [self._drop_tokens(lingua, p, question, fine_rate) for p in kept]
+        out = "\n".join(p.strip("\n") for p in kept).strip()
+        return Compressed(out, origin, self.count(out), time.perf_counter() - started)
+
+    @staticmethod
+    def _rank_chunks(lingua: Any, pieces: list[str], question: str, target: int, token_level: bool) -> list[str]:
+        """LongLLMLingua's coarse pass: the chunks kept for `question` (about COARSE_SLACK x `target` tokens when a
+        token pass follows, else `target`), in their original order."""
         result = lingua.compress_prompt(
             pieces, question=question, target_token=max(1, target),
-            context_segs=[texts for texts, _ in cut], context_segs_compress=[flags for _, flags in cut],
-            context_segs_rate=[[fine_rate if f else 1.0 for f in flags] for _, flags in cut],
-            strict_preserve_uncompressed=False,
             rank_method="longllmlingua" if question else "llmlingua",
             condition_in_question="after" if question else "none", condition_compare=False,
-            use_token_level_filter=token_level, use_context_level_filter=coarse,
-            reorder_context="original", context_budget=f"*{COARSE_SLACK}" if token_level else "+100",
-            concate_question=False,
+            use_token_level_filter=False, use_context_level_filter=True, reorder_context="original",
+            context_budget=f"*{COARSE_SLACK}" if token_level else "+100", concate_question=False,
         )
-        out = result["compressed_prompt"].strip()
-        return Compressed(out, origin, self.count(out), time.perf_counter() - started)
+        text, at, kept = result["compressed_prompt"], 0, []
+        for piece in pieces:  # llmlingua joins the kept chunks with blank lines, in order
+            found = text.find(piece.strip(), at)
+            if found >= 0:
+                kept.append(piece)
+                at = found + len(piece.strip())
+        return kept
+
+    @staticmethod
+    def _drop_tokens(lingua: Any, piece: str, question: str, rate: float) -> str:
+        """LLMLingua's token pass on one chunk: low-information tokens dropped down to `rate`, protected words kept.
+
+        The chunk goes as one full window (`iterative_size` = its length): llmlingua 0.2.2 places per-segment rates
+        from the window's end assuming a full window, so in a text's last, shorter window the `compress=False`
+        segments landed on the wrong tokens and digits were dropped.
+        """
+        texts, flags = segments(piece)
+        prefix = question if question else ""
+        context = f"{prefix}\n\n{piece}" if prefix else piece
+        start = lingua.get_prefix_length(prefix + "\n\n", piece) if prefix else 0
+        window = max(1, len(lingua.tokenizer(context, add_special_tokens=False).input_ids) - start)
+        result = lingua.compress_prompt(
+            [piece], question=question, rate=rate,
+            context_segs=[texts], context_segs_compress=[flags],
+            context_segs_rate=[[rate if f else 1.0 for f in flags]], strict_preserve_uncompressed=False,
+            rank_method="longllmlingua" if question else "llmlingua",
+            condition_in_question="after" if question else "none", condition_compare=False,
+            use_token_level_filter=True, use_context_level_filter=False, iterative_size=window, concate_question=False,
+        )
+        return str(result["compressed_prompt"])
 
 
 _SHARED: dict[str, Compressor] = {}
@@ -267,7 +307,9 @@ def _hand_over_legacy_cache(model: Any) -> None:
             for layer, (key, value) in enumerate(past_key_values):
                 cache.update(key, value, layer)
             past_key_values = cache
-        out = forward(*args, past_key_values=past_key_values, **kwargs)
+        with warnings.catch_warnings():  # transformers warns that `past_key_values` is to be renamed: llmlingua's call
+            warnings.simplefilter("ignore", FutureWarning)
+            out = forward(*args, past_key_values=past_key_values, **kwargs)
         cache = getattr(out, "past_key_values", None)
         if cache is not None and not isinstance(cache, (list, tuple)):
             out.past_key_values = [(layer.keys, layer.values) for layer in cache.layers]

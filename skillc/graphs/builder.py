@@ -25,7 +25,7 @@ from langgraph.types import RetryPolicy
 
 from skillc.core.errors import InvalidInputError, UnsafeExpressionError
 from skillc.core.safe_eval import safe_eval
-from skillc.core.spec import SkillSpec, Step
+from skillc.core.spec import LLM_PRIMITIVES, SkillSpec, Step
 from skillc.graphs.config import Escalation, RunConfig, step_compressor
 from skillc.graphs.demos import DemoBank
 from skillc.graphs.failure import (
@@ -48,6 +48,22 @@ from skillc.graphs.primitives import (
 from skillc.graphs.state import state_schemas, value_keys, values_of
 
 
+def whole_task_step(spec: SkillSpec) -> Step | None:
+    """The step of a one-step skill that reads every input and writes every output field, else None.
+
+    Such a skill escalates as the whole task (the prompt the teacher alone gets), not as its step: the
+    step's compiled instruction can do worse than the task's own prompt (issue 14's event_categories:
+    70% for the teacher alone, 25% for the same teacher on the escalated step). The teacher's answer is
+    still recorded as a worked example of the step.
+    """
+    if len(spec.steps) != 1 or spec.steps[0].primitive not in LLM_PRIMITIVES or spec.steps[0].primitive == "escalate":
+        return None
+    step = spec.steps[0]
+    outputs = set(spec.output_schema.get("properties", {}))
+    if set(spec.input_fields) <= set(step.reads) and outputs <= set(step.writes):
+        return step
+    return None
+
 def build_graph(
     spec: SkillSpec,
     config: RunConfig | None = None,
@@ -66,6 +82,9 @@ def build_graph(
         raise InvalidInputError(f"skill {spec.name!r} is not a valid graph: " + "; ".join(problems))
     config = RunConfig.of(config, **models)
     mode: Escalation = config.escalation or spec.escalation.mode
+    whole = whole_task_step(spec)
+    if mode == "step" and whole is not None:
+        mode = "task"  # one step doing the whole task: escalate it as the teacher alone would answer
     ex = Executors(
         task=spec.task,
         student=config.handle("student"),
@@ -85,7 +104,7 @@ def build_graph(
     finish_edges = {END: "give up"} if mode == "off" else {ESCALATE_TASK: "escalate task", END: "give up"}
     builder.add_node(FINISH, finish_node(spec.output_schema), error_handler=final_error_handler(mode, ex.teacher is not None),
                      destinations=finish_edges)
-    builder.add_node(ESCALATE_TASK, escalate_task_node(ex, spec.input_fields, spec.output_schema),
+    builder.add_node(ESCALATE_TASK, escalate_task_node(ex, spec.input_fields, spec.output_schema, learn_as=whole),
                      retry_policy=policy, error_handler=task_error_handler)
     builder.add_edge(START, spec.entry)
     builder.add_edge(FINISH, END)

@@ -1,9 +1,11 @@
 """A step's compression: its long string inputs and its demos' long fields, LLMLingua'd for the student.
 
 The question LongLLMLingua ranks chunks by is the spec's `question`, or else the step's instruction followed
-by the step's short string inputs (a qa step's question field, say). Demos use the compressed text stored
-in their bank record under the settings' digest (`compress_records` writes it once, when the bank is built
-or grows); a record without it is compressed when first shown, and the result is remembered in memory.
+by the step's short string inputs (a qa step's question field, say). A demo's long fields are its inputs'
+and its output's long strings (a worked answer's reasoning): the demo shows the compressed text stored in its
+bank record under the settings' digest (`compress_records` writes it once, when the bank is built or grows);
+a record without it is compressed when first shown, and the result is remembered in memory. `fields` names
+the fields to compress, inputs or demo outputs (`fields: [reasoning]` compresses only the demos' reasoning).
 
 Example:
     >>> from skillc.core.spec import Compression
@@ -13,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from skillc.core.files import json_digest
@@ -33,9 +36,9 @@ def settings_key(settings: Compression) -> str:
     return json_digest(settings.model_dump(mode="json", exclude={"demos"}))[:16]
 
 
-def _long_fields(settings: Compression, inputs: dict[str, Any], compressor: TextCompressor) -> list[str]:
-    names = settings.fields or list(inputs)
-    return [n for n in names if isinstance(inputs.get(n), str) and compressor.count(inputs[n]) >= max(settings.min_tokens, 1)]
+def _long_fields(settings: Compression, values: dict[str, Any], compressor: TextCompressor) -> list[str]:
+    names = [n for n in values if n in settings.fields] if settings.fields else list(values)
+    return [n for n in names if isinstance(values.get(n), str) and compressor.count(values[n]) >= max(settings.min_tokens, 1)]
 
 
 def step_question(step: Step, inputs: dict[str, Any], long_fields: list[str]) -> str:
@@ -47,31 +50,55 @@ def step_question(step: Step, inputs: dict[str, Any], long_fields: list[str]) ->
     return "\n".join([step.instruction, *short])
 
 
-def compress_inputs(step: Step, inputs: dict[str, Any], compressor: TextCompressor) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The inputs with their long fields compressed, and the trace note per field (tokens and seconds)."""
+def compress_fields(step: Step, values: dict[str, Any], compressor: TextCompressor, *, question: str,
+                    count: Callable[[str], int] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`values` with their long string fields compressed, and the trace note per field: tokens (counted by
+    `count`, the model's own tokenizer, when given; else the scorer's) and the compressor's seconds."""
     settings = step.compression
     if settings is None:
-        return inputs, {}
-    fields = _long_fields(settings, inputs, compressor)
-    question = step_question(step, inputs, fields)
-    out, notes = dict(inputs), {}
-    for name in fields:
-        result = compressor.compress(inputs[name], rate=settings.rate, target_tokens=settings.target_tokens,
+        return values, {}
+    out, notes = dict(values), {}
+    for name in _long_fields(settings, values, compressor):
+        result = compressor.compress(values[name], rate=settings.rate, target_tokens=settings.target_tokens,
                                      question=question, min_tokens=settings.min_tokens, token_level=settings.token_level)
         out[name] = result.text
-        notes[name] = result.as_record()
+        note = result.as_record()
+        if count is not None:
+            note.update(origin_tokens=count(values[name]), compressed_tokens=count(result.text), tokenizer="model")
+        notes[name] = note
     return out, notes
 
 
-def demo_input(step: Step, record: dict[str, Any], compressor: TextCompressor | None) -> dict[str, Any]:
-    """What a demo shows as its inputs: the stored compressed text for these settings, else compressed now."""
-    settings, original = step.compression, record.get("input") or {}
+def compress_inputs(step: Step, inputs: dict[str, Any], compressor: TextCompressor,
+                    count: Callable[[str], int] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The inputs with their long fields compressed, and the trace note per field (tokens and seconds)."""
+    if step.compression is None:
+        return inputs, {}
+    question = step_question(step, inputs, _long_fields(step.compression, inputs, compressor))
+    return compress_fields(step, inputs, compressor, question=question, count=count)
+
+
+def compress_demo(step: Step, record: dict[str, Any], compressor: TextCompressor) -> dict[str, dict[str, Any]]:
+    """The compressed long fields of a demo: its inputs, and its output's long strings (a worked answer's
+    reasoning, say; the JSON around them and every number stay), asked by the demo's own question."""
+    inputs, output = record.get("input") or {}, record.get("output") or {}
+    question = step_question(step, inputs, _long_fields(step.compression, inputs, compressor)) if step.compression else ""
+    squeezed_in, notes_in = compress_fields(step, inputs, compressor, question=question)
+    squeezed_out, notes_out = compress_fields(step, output, compressor, question=question) if isinstance(output, dict) else (output, {})
+    return {"input": {k: squeezed_in[k] for k in notes_in}, "output": {k: squeezed_out[k] for k in notes_out}}
+
+
+def demo_shown(step: Step, record: dict[str, Any], compressor: TextCompressor | None) -> dict[str, Any]:
+    """The record as its demo shows it: with the stored compressed text for these settings, else compressed now."""
+    settings = step.compression
     if settings is None or not settings.demos or compressor is None:
-        return original
+        return record
     stored = (record.get("compressed") or {}).get(settings_key(settings))
-    if isinstance(stored, dict):
-        return {**original, **stored}
-    return compress_inputs(step, original, compressor)[0]
+    if not (isinstance(stored, dict) and isinstance(stored.get("input"), dict) and isinstance(stored.get("output"), dict)):
+        stored = compress_demo(step, record, compressor)
+    output = record.get("output")
+    return {**record, "input": {**(record.get("input") or {}), **stored["input"]},
+            "output": {**output, **stored["output"]} if isinstance(output, dict) else output}
 
 
 def compress_records(steps: list[Step], records: list[dict[str, Any]], compressor: TextCompressor) -> list[dict[str, Any]]:
@@ -84,8 +111,7 @@ def compress_records(steps: list[Step], records: list[dict[str, Any]], compresso
         if step is None or step.compression is None:
             out.append(record)
             continue
-        compressed, notes = compress_inputs(step, record.get("input") or {}, compressor)
-        stored = {k: compressed[k] for k in notes}
+        stored = compress_demo(step, record, compressor)
         out.append({**record, "compressed": {**(record.get("compressed") or {}), settings_key(step.compression): stored}})
     return out
 

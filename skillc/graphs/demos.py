@@ -46,13 +46,13 @@ def demo_messages(bank: DemoBank | None, step: str, inputs: dict[str, Any], poli
                   shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> list[tuple[str, str]]:
     """User/assistant message pairs of the chosen demos (empty when there is no bank or k is 0).
 
-    `shown` maps a record to the inputs its demo shows (default: the record's own; compression passes the
-    compressed ones), and the token budget counts what is shown.
+    `shown` maps a record to the record its demo shows (default: itself; compression passes one with the
+    compressed inputs and reasoning), and the token budget counts what is shown.
     """
     if bank is None or policy.k <= 0 or len(bank) == 0:
         return []
     found = bank.search(inputs, k=policy.k, step=step, mmr=policy.mmr)
-    pairs = [(r, _pair(r, shown(r) if shown else None)) for r in found]
+    pairs = [(r, _pair(shown(r) if shown else r)) for r in found]
     cost = {id(r): count_tokens(u) + count_tokens(a) for r, (u, a) in pairs}
     chosen: set[int] = set()
     spent = 0
@@ -67,6 +67,6 @@ def demo_messages(bank: DemoBank | None, step: str, inputs: dict[str, Any], poli
     return out
 
 
-def _pair(record: dict[str, Any], inputs: dict[str, Any] | None = None) -> tuple[str, str]:
-    user = DEMO_INTRO + json.dumps(record.get("input", {}) if inputs is None else inputs, ensure_ascii=False, default=str)
+def _pair(record: dict[str, Any]) -> tuple[str, str]:
+    user = DEMO_INTRO + json.dumps(record.get("input", {}), ensure_ascii=False, default=str)
     return user, json.dumps(record.get("output", {}), ensure_ascii=False, default=str)

@@ -32,6 +32,7 @@ from skillc.adapters.calls import CallResult, call_model
 from skillc.adapters.json_output import parse_json_object
 from skillc.adapters.models import ModelHandle
 from skillc.adapters.pricing import PriceTable
+from skillc.adapters.tokens import token_counter
 from skillc.core.contracts import contract_errors, contract_max_tokens, repeated_run
 from skillc.core.errors import (
     BackendUnavailable,
@@ -48,7 +49,7 @@ from skillc.graphs.compress import (
     TextCompressor,
     compress_inputs,
     compress_records,
-    demo_input,
+    demo_shown,
 )
 from skillc.graphs.confidence import (
     answer_fields,
@@ -85,12 +86,20 @@ class Executors:
     retrieval: RetrievalPolicy = field(default_factory=RetrievalPolicy)
     confidence: EscalationPolicy = field(default_factory=EscalationPolicy)
     compressor: TextCompressor | None = None
+    _counters: dict[int, Callable[[str], int]] = field(default_factory=dict, repr=False, compare=False)
 
     def model(self, role: str) -> ModelHandle:
         handle = self.teacher if role == "teacher" else self.student
         if handle is None:
             raise BackendUnavailable(f"no {role} model was given to this skill graph")
         return handle
+
+    def token_counter(self, role: str) -> Callable[[str], int]:
+        """Tokens of a text as `role`'s model counts them (its own tokenizer where it can tell, else tiktoken)."""
+        handle = self.model(role)
+        if id(handle) not in self._counters:
+            self._counters[id(handle)] = token_counter(handle)
+        return self._counters[id(handle)]
 
     def call(self, role: str, messages: list[Any], schema: dict[str, Any] | None, **kwargs: Any) -> CallResult:
         """One accounted call, within the run's per-call timeout and its deadline (see `call_limits`)."""
@@ -143,10 +152,10 @@ def llm_node(step: Step, ex: Executors) -> Node:
         feedback = (state.get(FEEDBACK) or {}).get(step.id)
         shown, squeezed = inputs, {}
         if role == "student" and step.compression is not None and ex.compressor is not None:
-            shown, squeezed = compress_inputs(step, inputs, ex.compressor)
+            shown, squeezed = compress_inputs(step, inputs, ex.compressor, count=ex.token_counter("student"))
         messages = step_messages(ex.task, step, shown, contract=contract, feedback=feedback)
         demos = demo_messages(ex.bank, step.id, inputs, ex.retrieval,
-                              shown=lambda r: demo_input(step, r, ex.compressor)) if role == "student" else []
+                              shown=lambda r: demo_shown(step, r, ex.compressor)) if role == "student" else []
         messages = [messages[0], *demos, *messages[1:]]
         signals = _signals(step, ex, role)
         wants_logprobs = "logprobs" in signals and ex.model(role).logprobs
@@ -263,8 +272,10 @@ def retry_node(step: Step, target_bound: int) -> Node:
     return node
 
 
-def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: dict[str, Any]) -> Node:
-    """The teacher does the whole task in one call (whole-task escalation)."""
+def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: dict[str, Any],
+                       learn_as: Step | None = None) -> Node:
+    """The teacher does the whole task in one call (whole-task escalation); with `learn_as` (a one-step
+    skill's step), its validated answer becomes a worked example of that step."""
 
     def node(state: dict[str, Any]) -> dict[str, Any]:
         values = values_of(state)
@@ -277,6 +288,8 @@ def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: di
         if errors:
             raise StepFailure("contract", "; ".join(errors), record=record, attempt=call.text)
         fields = list(output_schema.get("properties", {}))
+        if learn_as is not None and not contract_errors(output, learn_as.contract):
+            _record_escalation(ex, learn_as, {**record, "inputs": {k: inputs.get(k) for k in learn_as.reads}}, output)
         return {**{k: output.get(k) for k in fields}, TRACE: [{**record, "output": output}]}
 
     return node

@@ -9,13 +9,23 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from skillc.benchmarks.suite import redraw_suite, split_items, suite_row
+from skillc.benchmarks.suite import (
+    majority_baseline,
+    redraw_suite,
+    split_items,
+    suite_row,
+)
 from skillc.benchmarks.suite_data import SETS, convert_suite
 from skillc.cli import app
 from skillc.core.errors import InvalidInputError
 from skillc.core.task import Sample, Task
 from skillc.eval.evaluate import evaluate_skill
-from tests.eval.eval_fixtures import save_skill, student_model, teacher_model, write_dataset
+from tests.eval.eval_fixtures import (
+    save_skill,
+    student_model,
+    teacher_model,
+    write_dataset,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "evals"
@@ -88,6 +98,17 @@ def test_the_goal_needs_retention_low_touch_and_a_teacher_worth_keeping(evaluate
     for r in weak.conditions:
         r.accuracy = 0.1
     assert suite_row("x", weak)["goal_met"] is False and suite_row("x", weak)["teacher_too_weak"] is True
+
+
+def test_a_teacher_no_better_than_the_commonest_label_is_too_weak_to_judge(evaluated):
+    _, _, report = evaluated
+    strong = report.model_copy(deep=True)
+    for r in strong.conditions:
+        r.accuracy = 0.6
+    assert suite_row("x", strong, baseline=0.5)["teacher_too_weak"] is False
+    row = suite_row("x", strong, baseline=0.6)  # 60% is what always answering "No" gets: the teacher adds nothing
+    assert row["teacher_too_weak"] is True and row["goal_met"] is False and row["majority_baseline"] == 0.6
+    assert majority_baseline([Sample(input={}, expected={"a": "No"})] * 3, "includes") is None
 
 
 def test_cli_redraw_and_unknown_sets(evaluated):

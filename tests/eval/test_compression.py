@@ -88,4 +88,4 @@ def test_adoption_writes_the_settings_and_stores_compressed_demos_once(tmp_path,
     assert again.spec.steps[0].compression == settings
     [record] = again.bank.records
     assert record["input"]["transcript"] == transcript(True)
-    assert record["compressed"][settings_key(settings)]["transcript"] == " ".join(transcript(True).split()[::2])
+    assert record["compressed"][settings_key(settings)]["input"]["transcript"] == " ".join(transcript(True).split()[::2])

@@ -8,12 +8,13 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from pydantic import ValidationError
 
+from skillc.adapters.tokens import count_tokens
 from skillc.core.records import new_record
 from skillc.core.spec import Compression, SkillSpec
 from skillc.graphs.compress import (
     compress_inputs,
     compress_records,
-    demo_input,
+    demo_shown,
     settings_key,
     step_question,
     with_compression,
@@ -79,7 +80,8 @@ def test_the_student_reads_the_compressed_transcript_and_the_trace_says_how_much
     assert HALF in prompt and LONG not in prompt
     assert "Did they mention a price?" in prompt  # the short field passes untouched
     [note] = [r.compression for r in result.trace if r.compression]
-    assert note["transcript"]["origin_tokens"] == 1400 and note["transcript"]["compressed_tokens"] == 700
+    # an API student: counted with tiktoken, not by the compressor's scorer
+    assert note["transcript"]["origin_tokens"] == count_tokens(LONG) and note["transcript"]["compressed_tokens"] == count_tokens(HALF)
     # LongLLMLingua's question: the instruction and the short string inputs
     assert compressor.asked[0]["question"] == "Answer the question from the transcript.\nquestion: Did they mention a price?"
     assert compressor.asked[0]["rate"] == 0.5
@@ -88,7 +90,7 @@ def test_the_student_reads_the_compressed_transcript_and_the_trace_says_how_much
 def test_an_escalated_step_shows_the_teacher_the_original_text():
     compressor = HalvingCompressor()
     student = ScriptedChatModel(script={"answer": ["not json", "still not json"]})
-    teacher = ScriptedChatModel(script={"answer": [ANSWER]})
+    teacher = ScriptedChatModel(script={"task": [ANSWER]})  # a one-step skill escalates as the whole task
     result = Skill(qa_spec()).run({"transcript": LONG, "question": "Q?"},
                                   config=RunConfig(student=student, teacher=teacher, compressor=compressor))
     assert result.ok and result.escalated
@@ -129,14 +131,35 @@ def test_demos_are_compressed_once_and_stored_beside_the_original(tmp_path):
     [stored] = compress_records(spec.steps, [record], compressor)
     key = settings_key(spec.steps[0].compression)
     assert stored["input"]["transcript"] == LONG  # the original stays
-    assert stored["compressed"][key]["transcript"] == HALF
+    assert stored["compressed"][key] == {"input": {"transcript": HALF}, "output": {}}
     asked = len(compressor.asked)
-    assert demo_input(spec.steps[0], stored, compressor)["transcript"] == stored["compressed"][key]["transcript"]
+    assert demo_shown(spec.steps[0], stored, compressor)["input"]["transcript"] == HALF
     assert len(compressor.asked) == asked  # served from the record, not compressed again
     # other settings: compressed when shown
     other = qa_spec(Compression(rate=0.25, min_tokens=50)).steps[0]
-    demo_input(other, stored, compressor)
+    demo_shown(other, stored, compressor)
     assert len(compressor.asked) == asked + 1
+
+
+def test_a_demos_reasoning_is_compressed_its_answer_and_the_live_input_are_not():
+    reasoning = " ".join(f"then {i} plus {i} makes {2 * i}" for i in range(40))
+    step = qa_spec(Compression(rate=0.5, min_tokens=50, fields=["reasoning"])).steps[0]
+    compressor = HalvingCompressor()
+    record = new_record("answer", {"transcript": LONG, "question": "Q?"}, {"reasoning": reasoning, "answer": "No"})
+    shown = demo_shown(step, record, compressor)
+    assert shown["output"] == {"reasoning": " ".join(reasoning.split()[::2]), "answer": "No"}
+    assert shown["input"]["transcript"] == LONG  # not a named field
+    assert record["output"]["reasoning"] == reasoning  # the record itself is untouched
+    assert compressor.asked[0]["question"].endswith("question: Q?")  # asked by the demo's own question
+    live, notes = compress_inputs(step, {"transcript": LONG, "question": "Q?"}, compressor)
+    assert live["transcript"] == LONG and notes == {}
+
+
+def test_the_trace_counts_tokens_with_the_models_own_counter():
+    compressor = HalvingCompressor()
+    _, notes = compress_inputs(qa_spec().steps[0], {"transcript": LONG, "question": "Q?"}, compressor, count=len)
+    assert notes["transcript"]["origin_tokens"] == len(LONG) and notes["transcript"]["compressed_tokens"] == len(HALF)
+    assert notes["transcript"]["tokenizer"] == "model"
 
 
 def test_the_student_sees_compressed_demos_that_now_fit_the_budget(tmp_path):
@@ -163,12 +186,12 @@ def test_growth_stores_the_compressed_demo_with_the_teachers_answer(tmp_path):
     skill = Skill(spec)
     skill._bank = ExampleBank(tmp_path, embeddings=DeterministicFakeEmbedding(size=32))
     student = ScriptedChatModel(script={"answer": ["x", "y"]})
-    teacher = ScriptedChatModel(script={"answer": [ANSWER]})
+    teacher = ScriptedChatModel(script={"task": [ANSWER]})
     assert skill.run({"transcript": LONG, "question": "Q?"},
                      config=RunConfig(student=student, teacher=teacher, compressor=compressor)).escalated
     [learned] = skill.bank.quarantine.pending()  # no declared check: staged for review first
     assert learned["input"]["transcript"] == LONG
-    assert learned["compressed"][settings_key(spec.steps[0].compression)]["transcript"] == HALF
+    assert learned["compressed"][settings_key(spec.steps[0].compression)]["input"]["transcript"] == HALF
 
 
 def test_a_spec_without_compression_needs_no_compressor():

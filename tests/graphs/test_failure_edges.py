@@ -238,3 +238,45 @@ def test_retry_primitive_loops_within_its_bound():
     assert result.ok and result.output == {"draft": "two"}
     assert [r.step for r in result.trace] == ["write", "again", "write", "again"]
     assert result.trace[-1].action == "bound reached"
+
+
+def one_step_spec(reads: list[str]) -> SkillSpec:
+    return SkillSpec.model_validate({
+        "name": "level", "task": "Give the level of a log event.", "entry": "label",
+        "input_schema": {"type": "object", "properties": {"event": {"type": "string"}, "source": {"type": "string"}}},
+        "output_schema": {"type": "object", "properties": {"level": {"enum": ["Error", "Information"]}}, "required": ["level"]},
+        "steps": [{"id": "label", "primitive": "classify", "instruction": "Label it.", "reads": reads, "writes": ["level"],
+                   "next": "END", "contract": {"type": "object", "properties": {"level": {"enum": ["Error", "Information"]}},
+                                               "required": ["level"]}}],
+    })
+
+
+def test_a_one_step_skill_escalates_as_the_whole_task_and_still_learns_the_case(tmp_path):
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    from skillc.graphs.builder import whole_task_step
+    from skillc.skills.bank import ExampleBank
+
+    spec = one_step_spec(["event", "source"])
+    assert whole_task_step(spec) is spec.steps[0]
+    skill = Skill(spec)
+    skill._bank = ExampleBank(tmp_path, embeddings=DeterministicFakeEmbedding(size=16))
+    student = ScriptedChatModel(script={"label": ["no", "still no"]})
+    teacher = ScriptedChatModel(script={"task": [json_reply(level="Error")]})
+    result = skill.run({"event": "disk failed", "source": "kernel"}, student=student, teacher=teacher)
+    assert result.ok and result.escalated and result.output == {"level": "Error"}
+    assert teacher.steps_called() == ["task"]  # the teacher-alone prompt, not the step's
+    [learned] = skill.bank.quarantine.pending()
+    assert learned["step"] == "label" and learned["input"] == {"event": "disk failed", "source": "kernel"}
+    assert learned["output"] == {"level": "Error"}
+
+
+def test_a_step_that_does_not_cover_the_task_escalates_as_its_step():
+    from skillc.graphs.builder import whole_task_step
+
+    spec = one_step_spec(["event"])  # does not read `source`: the task prompt would ask something else
+    assert whole_task_step(spec) is None
+    student = ScriptedChatModel(script={"label": ["no", "still no"]})
+    teacher = ScriptedChatModel(script={"label": [json_reply(level="Error")]})
+    result = Skill(spec).run({"event": "disk failed", "source": "kernel"}, student=student, teacher=teacher)
+    assert result.ok and teacher.steps_called() == ["label"]
