@@ -13,31 +13,15 @@ Example:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from skillc.adapters.json_output import parse_json_object
+from skillc.core.answers import NUMBER, final_number
 from skillc.core.contracts import TEXT_FIELDS, contract_errors
 from skillc.core.errors import MalformedOutputError
 
 EXPRESSION_FIELDS = ("expression", "formula", "equation", "calculation", "arithmetic")
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-
-
-def final_number(text: str) -> int | float | None:
-    """The last number stated in `text` (after `####` when present), as int when integral.
-
-    >>> final_number("so she makes 9 * $2 = $18 every day.")
-    18
-    >>> final_number("#### 1,250.5") , final_number("no digits")
-    (1250.5, None)
-    """
-    tail = text.rsplit("####", 1)[-1] if "####" in text else text
-    found = NUMBER.findall(tail) or NUMBER.findall(text)
-    if not found:
-        return None
-    value = float(found[-1].replace(",", ""))
-    return int(value) if value.is_integer() else value
+__all__ = ["EXPRESSION_FIELDS", "NUMBER", "fill_contract", "final_number"]  # final_number lives in core.answers
 
 
 def fill_contract(contract: dict[str, Any], response: str) -> dict[str, Any] | None:

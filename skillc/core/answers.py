@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from skillc.core.errors import UnsafeExpressionError
@@ -23,6 +24,25 @@ from skillc.core.safe_eval import safe_eval
 
 TOLERANCE = 1e-4  # numbers within 0.01% (cents on invoice totals) count as equal in evaluations
 EXACT = 1e-6  # the default: numbers that differ only by float noise
+
+
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def final_number(text: str) -> int | float | None:
+    """The last number stated in `text` (after `####` when present), as int when integral.
+
+    >>> final_number("so she makes 9 * $2 = $18 every day.")
+    18
+    >>> final_number("#### 1,250.5") , final_number("no digits")
+    (1250.5, None)
+    """
+    tail = text.rsplit("####", 1)[-1] if "####" in text else text
+    found = NUMBER.findall(tail) or NUMBER.findall(text)
+    if not found:
+        return None
+    value = float(found[-1].replace(",", ""))
+    return int(value) if value.is_integer() else value
 
 
 def to_number(value: Any) -> float | None:

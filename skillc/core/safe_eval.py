@@ -372,3 +372,15 @@ def _bounded(value: Any) -> Any:
         if not isinstance(value, str) and _weight(value) > MAX_WEIGHT:
             raise UnsafeExpressionError(f"the value holds more than {MAX_WEIGHT} items in all")
     return value
+
+
+def arithmetic_value(text: Any) -> Any:
+    """The value of a model-written arithmetic string (`"$48 + 24"` → 72), through `normalize_math`.
+
+    >>> arithmetic_value("(48 + 24) × 2")
+    144
+    """
+    return safe_eval(normalize_math(str(text)), numeric=True)
+
+
+FUNCTIONS["value"] = arithmetic_value  # `value(expression)`: a field that holds an expression, by its value

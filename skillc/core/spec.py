@@ -49,10 +49,13 @@ class Check(_Model):
     """A step's declared check, run after its output passed the contract.
 
     `expr`: `expr` must be truthy over the state. `compute`: `expr` is computed and must equal the
-    value named by `equals` within `tolerance`. `verify`: a verify call by the student or teacher.
+    value named by `equals` within `tolerance`. `states`: the text named by `equals` (the working) must state
+    `expr`'s value as its final number, e.g. `{"kind": "states", "expr": "value(expression)", "equals":
+    "working"}` (a working that ends on another number than its expression computes is retried).
+    `verify`: a verify call by the student or teacher.
     """
 
-    kind: Literal["expr", "compute", "verify"]
+    kind: Literal["expr", "compute", "states", "verify"]
     expr: str | None = None
     equals: str | None = None
     tolerance: float = 1e-6
@@ -146,6 +149,8 @@ class EscalationPolicy(_Model):
         default_factory=list, description="confidence signals measured per student step")
     samples: int = Field(3, ge=1, le=16, description="consistency: extra answers sampled per step")
     temperature: float = Field(0.7, gt=0.0, le=2.0, description="consistency: sampling temperature")
+    vote: bool = Field(False, description="consistency: answer with the majority of the answer and its samples; "
+                                          "the confidence is the majority's share")
     thresholds: dict[str, float] = Field(default_factory=dict, description="signal -> escalate below this value")
     calibration: dict[str, Any] | None = Field(None, description="how the thresholds were calibrated")
 
@@ -327,13 +332,13 @@ def _contract_errors(step: Step) -> list[str]:
 
 
 def _check_errors(where: str, check: Check, values: set[str]) -> list[str]:
-    if check.kind in ("expr", "compute") and not check.expr:
+    if check.kind in ("expr", "compute", "states") and not check.expr:
         return [f"{where} has a {check.kind} check without `expr`"]
     errors: list[str] = []
     if check.expr:
         errors.extend(_expression_errors(f"{where} check", check.expr, values))
-    if check.kind == "compute" and (not check.equals or check.equals not in values):
-        errors.append(f"{where} has a compute check whose `equals` is not a known value")
+    if check.kind in ("compute", "states") and (not check.equals or check.equals not in values):
+        errors.append(f"{where} has a {check.kind} check whose `equals` is not a known value")
     return errors
 
 

@@ -50,7 +50,10 @@ class StepRecord(BaseModel):
     raw: str | None = Field(None, description="the model's reply text")
     confidence: dict[str, float] | None = Field(None, description="confidence signals measured on this answer")
     compression: dict[str, dict[str, Any]] | None = Field(
-        None, description="per compressed input field: origin_tokens, compressed_tokens, seconds (scorer tokens)")
+        None, description="per compressed input field: origin_tokens, compressed_tokens (the model's own count when "
+                          "it can tell, else the scorer's), seconds")
+    vote: dict[str, Any] | None = Field(
+        None, description="with escalation.vote: answers that voted, the majority's share, which sample won (0: the answer)")
 
 
 class RunError(BaseModel):

@@ -1,8 +1,11 @@
-"""Checks: the contract always, then the step's declared check (expr, compute cross-check, verify).
+"""Checks: the contract always, then the step's declared check (expr, compute cross-check, states, verify).
 
 Example:
     >>> from skillc.core.spec import Check
     >>> run_check(Check(kind="compute", expr="a * b", equals="total"), {"a": 6, "b": 7, "total": 42})[0].ok
+    True
+    >>> run_check(Check(kind="states", expr="value(expression)", equals="working"),
+    ...           {"expression": "48 + 48 / 2", "working": "48 / 2 = 24 in May, so 48 + 24 = 72."})[0].ok
     True
 """
 
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skillc.adapters.json_output import parse_json_object
-from skillc.core.answers import answers_equal
+from skillc.core.answers import answers_equal, final_number
 from skillc.core.contracts import contract_errors
 from skillc.core.errors import MalformedOutputError, UnsafeExpressionError
 from skillc.core.safe_eval import safe_eval
@@ -40,6 +43,13 @@ def run_check(
             actual = values.get(check.equals or "")
             ok = answers_equal(expected, actual, check.tolerance)
             msg = "" if ok else f"{check.equals} is {actual!r} but {check.expr} gives {expected!r}"
+            return [CheckResult(name=name, ok=ok, message=msg)]
+        if check.kind == "states":
+            expected = safe_eval(check.expr or "", values)
+            stated = final_number(str(values.get(check.equals or "") or ""))
+            ok = stated is not None and answers_equal(expected, stated, check.tolerance)
+            msg = "" if ok else (f"{check.equals} arrives at {stated!r} but {check.expr} gives {expected!r}: "
+                                 f"write the expression that computes the number the {check.equals} arrives at")
             return [CheckResult(name=name, ok=ok, message=msg)]
     except UnsafeExpressionError as exc:
         return [CheckResult(name=name, ok=False, message=f"check could not run: {exc}")]

@@ -7,7 +7,9 @@ signal, a schema or check failure, needs no extra work: it is the failure itself
 `skillc.eval.sweep.trace_confidence`).
 
 - `consistency`: the share of `samples` extra answers, sampled at `temperature`, that agree with the
-  answer on its answer fields (numbers within a tolerance; arithmetic expressions by value).
+  answer on its answer fields (numbers within a tolerance; arithmetic expressions by value). With
+  `escalation.vote`, the step answers with the majority of the answer and its samples instead (`majority`;
+  a sample must meet the contract and the step's check to vote) and the confidence is the majority's share.
 - `logprobs`: the probability the model gave the answer fields' value tokens (the product of their token
   probabilities), from the backend's token logprobs (OpenAI, llama.cpp with `local:NAME?logprobs`).
 - `verify`: 1 if the student, asked to check the answer, says it is correct, else 0.
@@ -52,6 +54,25 @@ def consistency(answer: dict[str, Any], samples: list[dict[str, Any] | None], fi
         return 1.0
     agree = sum(s is not None and all(answers_equal(answer.get(f), s.get(f), arithmetic=True) for f in fields) for s in samples)
     return agree / len(samples)
+
+
+def majority(answers: list[dict[str, Any] | None], fields: list[str]) -> tuple[int, float]:
+    """Self-consistency by vote: the index of the answer the most answers agree with on `fields` (ties go to
+    the earliest, so the first answer wins a tie), and the share of all answers that agree with it.
+    Unusable answers (None) count in the total but never win.
+
+    >>> majority([{"x": "2 * 3"}, {"x": 7}, {"x": "7"}, None], ["x"])
+    (1, 0.5)
+    """
+    usable = [i for i, a in enumerate(answers) if a is not None]
+    if not usable:
+        return 0, 0.0
+    def agreeing(i: int) -> int:
+        return sum(all(answers_equal(answers[i].get(f), answers[j].get(f), arithmetic=True) for f in fields)  # type: ignore[union-attr]
+                   for j in usable)
+    counts = {i: agreeing(i) for i in usable}
+    best = max(usable, key=lambda i: (counts[i], -i))
+    return best, counts[best] / len(answers)
 
 
 def logprob_confidence(text: str, tokens: list[str] | None, logprobs: list[float], fields: list[str]) -> float | None:

@@ -56,6 +56,7 @@ from skillc.graphs.confidence import (
     below,
     consistency,
     logprob_confidence,
+    majority,
     verify_confidence,
 )
 from skillc.graphs.config import Escalation, call_limits
@@ -215,7 +216,10 @@ def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], co
                 parsed = None
             samples.append(parsed)
             extra.append(call_record(f"{step.id}.sample", step.primitive, "student", sample, output=parsed))
-        scores["consistency"] = consistency(output, samples, fields)
+        if ex.confidence.vote:
+            scores["consistency"] = _vote(step, ex, contract, output, samples, fields, update, values)
+        else:
+            scores["consistency"] = consistency(output, samples, fields)
     if "verify" in signals:
         inputs = {k: values.get(k) for k in step.reads}
         check = ex.call("student", verify_messages(ex.task, step, inputs, output), None)
@@ -231,6 +235,30 @@ def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], co
     if reasons:
         raise StepFailure("low_confidence", "low confidence: " + "; ".join(reasons),
                           record={**trace[0], "_extra": trace[1:]}, attempt=call.text)
+
+
+def _vote(step: Step, ex: Executors, contract: dict[str, Any], output: dict[str, Any], samples: list[dict[str, Any] | None],
+          fields: list[str], update: dict[str, Any], values: dict[str, Any]) -> float:
+    """Self-consistency by vote: the step's writes become the majority answer's (a sample votes only when it meets
+    the contract and the step's check); returns the majority's share of all answers."""
+
+    def eligible(sample: dict[str, Any] | None) -> dict[str, Any] | None:
+        if sample is None or contract_errors(sample, contract):
+            return None
+        own = {**values, **{w: sample.get(w) for w in step.writes}}
+        if step.check is not None and step.check.kind != "verify" and not all(c.ok for c in run_check(step.check, own)):
+            return None
+        return sample
+
+    answers = [output, *(eligible(s) for s in samples)]
+    best, share = majority(answers, fields)
+    trace = update[TRACE]
+    trace[0] = {**trace[0], "vote": {"answers": len(answers), "share": share, "chose_sample": best}}
+    if best:
+        chosen = answers[best] or {}
+        update.update({w: chosen.get(w) for w in step.writes})
+        trace[0]["output"] = chosen
+    return share
 
 
 def compute_node(step: Step, ex: Executors) -> Node:

@@ -165,3 +165,26 @@ def test_an_escalate_everything_gate_escalates_when_its_signal_is_not_measured()
     student = ScriptedChatModel(script={"solve": [json_reply(reasoning="48 + 24", expression="48 + 24")]},
                                 model_label="student-model")
     assert not ordinary.run({"question": "48 and 24?"}, student=student, teacher=teacher_model()).escalated
+
+
+def test_a_vote_answers_with_the_majority_program_and_its_share_is_the_confidence() -> None:
+    wrong = json_reply(reasoning="48 - 24", expression="48 - 24")
+    student = _student(wrong, [json_reply(reasoning="", expression="48 + 24"), json_reply(reasoning="", expression="24+48")])
+    skill = math_skill(signals=["consistency"], samples=2, vote=True, thresholds={"consistency": 0.5})
+    result = skill.run({"question": "48 and 24?"}, student=student, teacher=teacher_model())
+    assert result.ok and not result.escalated and result.output == {"answer": 72}  # two programs of three say 72
+    first = result.trace[0]
+    assert first.confidence == {"consistency": 2 / 3} and first.vote == {"answers": 3, "share": 2 / 3, "chose_sample": 1}
+    assert first.output["expression"] == "48 + 24"
+
+
+def test_a_sample_that_fails_the_steps_check_does_not_vote() -> None:
+    spec = {**SOLVE, "escalation": {"mode": "step", "signals": ["consistency"], "samples": 2, "vote": True}}
+    spec["steps"] = [{**spec["steps"][0], "check": {"kind": "states", "expr": "value(expression)", "equals": "reasoning"}},
+                     spec["steps"][1]]
+    skill = Skill(SkillSpec.model_validate(spec))
+    student = _student(json_reply(reasoning="48 - 24 = 24", expression="48 - 24"),
+                       [json_reply(reasoning="so 80", expression="48 + 24"), json_reply(reasoning="= 90", expression="24+48")])
+    result = skill.run({"question": "48 and 24?"}, student=student, escalation="off")
+    assert result.output == {"answer": 24}  # the samples agree with each other, but each contradicts its own working
+    assert result.trace[0].vote == {"answers": 3, "share": 1 / 3, "chose_sample": 0}

@@ -114,3 +114,43 @@ def test_verify_check_by_the_teacher_gates_a_step():
     assert [r.step for r in result.trace] == ["only", "only.verify", "only", "only.verify"]
     assert result.trace[0].error == "not upper case"
     assert "Check the answer of step `only`" in teacher.prompts[0][1].text
+
+
+def working_spec(check: dict | None) -> SkillSpec:
+    return SkillSpec.model_validate({
+        "name": "word-math", "task": "Solve a word problem.", "entry": "plan",
+        "input_schema": {"type": "object", "properties": {"question": {"type": "string"}}},
+        "output_schema": {"type": "object", "properties": {"answer": {"type": "number"}}},
+        "steps": [
+            {"id": "plan", "primitive": "transform", "instruction": "Work it out, then write one expression.",
+             "reads": ["question"], "writes": ["working", "expression"], "next": "solve",
+             **({"check": check} if check else {}),
+             "contract": {"type": "object", "properties": {"working": {"type": "string"}, "expression": {"type": "string"}},
+                          "required": ["working", "expression"]}},
+            {"id": "solve", "primitive": "compute", "instruction": "Evaluate it.", "reads": ["expression"],
+             "writes": ["answer"], "expression_from": "expression", "next": "END",
+             "contract": {"type": "object", "properties": {"answer": {"type": "number"}}}},
+        ],
+    })
+
+
+def test_a_working_that_arrives_elsewhere_than_its_expression_is_retried_with_the_reason():
+    check = {"kind": "states", "expr": "value(expression)", "equals": "working"}
+    student = ScriptedChatModel(script=[
+        json_reply(working="She sold 48, then half as many: 24. 48 + 24 = 72.", expression="48 + 48 * 2"),  # 144
+        json_reply(working="She sold 48, then half as many: 24. 48 + 24 = 72.", expression="48 + 48 / 2"),
+    ])
+    result = Skill(working_spec(check)).run({"question": "clips"}, student=student)
+    assert result.ok and result.output == {"answer": 72} and not result.escalated
+    first = result.trace[0]
+    assert first.error_kind == "check" and first.action == "retry"
+    assert "working arrives at 72 but value(expression) gives 144" in first.error
+    assert "working arrives at 72 but value(expression) gives 144" in student.prompts[1][-1].text  # the retry is told why
+
+
+def test_a_states_check_needs_an_expression_and_a_known_text():
+    from skillc.core.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="states check whose `equals` is not a known value"):
+        Skill(working_spec({"kind": "states", "expr": "value(expression)", "equals": "notes"})).run(
+            {"question": "q"}, student=ScriptedChatModel(script=[]))
