@@ -14,7 +14,7 @@ that adopts compression stores them; that time is reported apart from the per-it
 
 Example:
     >>> goal_line({"token_ratio": 2.1, "accuracy_change": -0.0, "compressor_share": 0.5})
-    'tokens 2.1x (met), accuracy -0.0 pts (met), compressor 50% of the student time saved (missed)'
+    'tokens 2.10x (met), accuracy -0.0 pts (met), compressor 50% of the student time saved (missed)'
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def goal_line(versus: dict[str, Any]) -> str:
     """The issue's three targets for one variant against no compression, each met or missed."""
     share = versus.get("compressor_share")
     parts = [
-        f"tokens {versus['token_ratio']:.1f}x ({'met' if versus['token_ratio'] >= 2 else 'missed'})",
+        f"tokens {versus['token_ratio']:.2f}x ({'met' if versus['token_ratio'] >= 2 else 'missed'})",
         f"accuracy {versus['accuracy_change']:+.1f} pts ({'met' if versus['accuracy_change'] >= -1 else 'missed'})",
         ("compressor time n/a (no student time saved)" if share is None else
          f"compressor {share:.0%} of the student time saved ({'met' if share <= 0.2 else 'missed'})"),
@@ -248,20 +248,20 @@ def compression_markdown(parts: dict[str, Any]) -> str:
 
 
 def plot_compression(parts: dict[str, Any], path: Path) -> Path:
-    """Accuracy against student input tokens per variant, a panel per set, each point labelled with its seconds."""
+    """Accuracy against student input tokens per variant, a panel per set; the legend gives each one's seconds."""
     parts = {k: v for k, v in parts.items() if k != "files"}
     fig = new_figure(len(parts))
     for ax, summary in zip(fig.axes, parts.values(), strict=False):
         for row in summary["rows"]:
             m = row["median"]
-            ax.scatter([m["input_tokens"]], [row["accuracy"]], s=60)
-            ax.annotate(f"{row['variant']}\n{m['compressor_s']:.0f} s compress + {m['student_s']:.0f} s student",
-                        (m["input_tokens"], row["accuracy"]), textcoords="offset points", xytext=(6, 6), fontsize=8)
+            ax.scatter([m["input_tokens"]], [row["accuracy"]], s=60,
+                       label=f"{row['variant']}: {m['compressor_s']:.0f} s compress + {m['student_s']:.0f} s student")
         ax.set_xlabel("student input tokens per item (median)")
         ax.set_ylim(0, 1.05)
         ax.set_xlim(0, max(r["median"]["input_tokens"] for r in summary["rows"]) * 1.35)
         ax.set_title(f"LLMLingua on {summary['set']} ({summary['items']} items, {summary['student']})")
         ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8, title="per item (median)", title_fontsize=8)
     fig.axes[0].set_ylabel("accuracy")
     return save_figure(fig, path)
 

@@ -149,8 +149,8 @@ class EscalationPolicy(_Model):
         default_factory=list, description="confidence signals measured per student step")
     samples: int = Field(3, ge=1, le=16, description="consistency: extra answers sampled per step")
     temperature: float = Field(0.7, gt=0.0, le=2.0, description="consistency: sampling temperature")
-    vote: bool = Field(False, description="consistency: answer with the majority of the answer and its samples; "
-                                          "the confidence is the majority's share")
+    vote: bool | None = Field(None, description="consistency: answer with the majority of the answer and its samples; "
+                                                "the confidence is the majority's share (unset: off)")
     thresholds: dict[str, float] = Field(default_factory=dict, description="signal -> escalate below this value")
     calibration: dict[str, Any] | None = Field(None, description="how the thresholds were calibrated")
 

@@ -70,7 +70,7 @@ def test_each_variant_is_compared_with_no_compression_on_the_same_items(tmp_path
     assert versus["right_to_wrong"] == 1 and versus["wrong_to_right"] == 1
     assert versus["compressor_share"] == 8 / 20
     table = compression_markdown({"qa": summary})
-    assert "tokens 2.1x (met), accuracy +0.0 pts (met), compressor 40% of the student time saved (missed)" in table
+    assert "tokens 2.11x (met), accuracy +0.0 pts (met), compressor 40% of the student time saved (missed)" in table
     written = write_outputs({"qa": summary}, tmp_path)
     assert json.loads((tmp_path / "compression.json").read_text())["qa"]["rows"][1]["versus_none"] == versus
     assert (tmp_path / "compression.png").stat().st_size > 10_000 and written["files"]["table"].endswith("compression.md")
