@@ -57,6 +57,7 @@ from skillc.eval import (
     run_conditions,
     score_run,
     signal_confidence,
+    student_for_signals,
     sweep,
     sweep_items,
 )
@@ -84,9 +85,10 @@ class Settings:
     limit: int = 20
     seed: int = 0
     signals: tuple[str, ...] = ("check", "logprobs", "consistency")
-    samples: int = 3
-    calibrate: int = 20
+    samples: int = 4  # with the answer itself, k = 5 answers per item
+    calibrate: int = 50
     max_wrong_pass: float = 0.1
+    vote: bool = True  # the majority expression (by value) answers; its share is the consistency signal
 
 
 def check_settings(settings: Settings) -> Settings:
@@ -212,11 +214,7 @@ def calibration_samples(data: Path, rows: list[int], n: int) -> list[Sample]:
 
 def student_uri(settings: Settings) -> Any:
     """The student, on a logprobs server when a local student must give token logprobs."""
-    if not isinstance(settings.student, str):
-        return settings.student
-    if "logprobs" in settings.signals and settings.student.startswith("local:") and "?" not in settings.student:
-        return settings.student + "?logprobs"
-    return settings.student
+    return student_for_signals(settings.student, settings.signals)
 
 
 def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console: Console | None = None) -> dict[str, Any]:
@@ -230,9 +228,11 @@ def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console
     slug = re.sub(r"[^a-z0-9]+", "-", model_label(settings.student).lower()).strip("-")
     where = out / slug
     key = hashlib.sha256(json.dumps([skill.spec.model_dump(mode="json"), model_label(student), list(settings.signals),
-                                     settings.samples, settings.seed], sort_keys=True).encode()).hexdigest()[:12]
+                                     settings.samples, settings.seed] + ([True] if settings.vote else []),
+                                    sort_keys=True).encode()).hexdigest()[:12]
     measured = [s for s in settings.signals if s != "check"]
-    policy = skill.spec.escalation.model_copy(update={"signals": measured, "samples": settings.samples, "thresholds": {}})
+    policy = skill.spec.escalation.model_copy(update={"signals": measured, "samples": settings.samples, "thresholds": {},
+                                                      "vote": settings.vote or None})
     probe = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}), evaluation=None)
 
     held = calibration_samples(data, info["heldout_rows"], settings.calibrate)
@@ -294,6 +294,11 @@ def make_report(run: Any, scores: dict[tuple[str, str], Any], calibrated: Skill,
     gpt4_acc = acc("teacher_only")
     retention = (with_escalation / gpt4_acc * 100) if gpt4_acc else None
     share = sum(escalated.values()) / n
+    # the bound: escalate exactly the items the skill gets wrong
+    oracle = {i: not scores[("skill", i)].correct for i in run.ids}
+    oracle_cost = sum(prices.cost(TEACHER, *run.records[("teacher_only", i)].tokens.get("teacher", [0, 0]))
+                      for i in run.ids if oracle[i]) / n
+    oracle_acc = sum(scores[("teacher_only" if oracle[i] else "skill", i)].value for i in run.ids) / n
     return {
         "settings": {**settings.__dict__, "student": model_label(settings.student), "teacher": model_label(settings.teacher),
                      "signals": list(settings.signals), "student_uri": model_label(student)},
@@ -314,10 +319,25 @@ def make_report(run: Any, scores: dict[tuple[str, str], Any], calibrated: Skill,
         "cost_ratio": (escalated_cost / gpt4_cost) if gpt4_cost else None,
         "student_seconds_per_item": {"raw_student": seconds("raw_student"), "skill": seconds("skill")},
         "student_calls_per_item": statistics.mean(sum(1 for r in results[i].trace if r.role == "student") for i in run.ids),
-        "goal_met": bool(retention is not None and retention >= 97 and share <= 0.30),
+        "oracle": {"accuracy": oracle_acc, "escalation_share": sum(oracle.values()) / n,
+                   "cost_ratio": (oracle_cost / gpt4_cost) if gpt4_cost else None,
+                   "retention_percent": (oracle_acc / gpt4_acc * 100) if gpt4_acc else None},
+        "wrong_answers": [wrong_answer(i, item, results[i], escalated[i]) for i, item in zip(run.ids, run.items, strict=True)
+                          if not scores[("skill", i)].correct],
+        "goal_met": bool(retention is not None and retention >= 95 and share <= 0.50),
+        "moonshot_met": bool(retention is not None and retention >= 97 and share <= 0.30),
         "curves": curves,
         "routellm": ROUTELLM,
     }
+
+
+def wrong_answer(item_id: str, item: Sample, result: Any, escalated: bool) -> dict[str, Any]:
+    """What the skill said on an item it got wrong: its answer, the expression, the failure, if escalated."""
+    written = next((r.output for r in reversed(result.trace)
+                    if r.role == "student" and "." not in r.step and r.ok and r.output), None) or {}
+    return {"id": item_id, "expected": (item.expected or {}).get("answer"), "answer": (result.output or {}).get("answer"),
+            "expression": written.get("expression"), "error": result.error.kind if result.error else None,
+            "escalated": escalated}
 
 
 def plot_students(reports: list[dict[str, Any]], path: Path) -> Path:
@@ -334,6 +354,9 @@ def plot_students(reports: list[dict[str, Any]], path: Path) -> Path:
                  "raw student": (0.0, report["raw_student_accuracy"]),
                  f"skill + escalation ({report['gate']['signal']}, calibrated)": (report["skill_cost_per_item_usd"],
                                                                                   report["skill_escalation_accuracy"])}
+        if report.get("oracle"):
+            marks["oracle bound"] = ((report["oracle"]["cost_ratio"] or 0) * report["gpt4_cost_per_item_usd"],
+                                     report["oracle"]["accuracy"])
         draw_curve(ax, series[first], marks=marks, series={s: series[s] for s in rest},
                    label=f"escalating on {first} below t (annotated)",
                    title=f"GSM8K rows {report['rows']}: {report['settings']['student']} + recorded GPT-4",
@@ -379,7 +402,30 @@ def summary_markdown(reports: list[dict[str, Any]]) -> str:
             f"| {r['skill_escalation_accuracy']:.0%} ({r['skill_escalation_accuracy'] / g:.0%} of GPT-4; gate `{gate['signal']}`) "
             f"| {r['escalation_share']:.0%} | {r['cost_ratio']:.2f}x (${r['skill_cost_per_item_usd']:.5f}/item) "
             f"| {r['student_seconds_per_item']['skill']:.0f} s ({r['student_calls_per_item']:.2f} calls) | {hindsight} |")
+        oracle = r.get("oracle")
+        if oracle:
+            lines.append(f"| oracle bound for `{r['settings']['student']}` (escalate exactly its wrong answers) | {r['rows']} | | | "
+                         f"| {oracle['accuracy']:.0%} ({oracle['accuracy'] / g:.0%} of GPT-4) | {oracle['escalation_share']:.0%} "
+                         f"| {oracle['cost_ratio']:.2f}x | | |")
     lines.append("| RouteLLM, Mixtral-8x7B as weak model (published) | | | | | 95% of GPT-4 | | 35% lower cost | | |")
+    return "\n".join(lines) + "\n" + calibration_markdown(reports)
+
+
+def calibration_markdown(reports: list[dict[str, Any]]) -> str:
+    """Per student and signal: the calibrated threshold and its wrong-pass rate with a 95% Wilson interval."""
+    lines = ["", "| student | signal | held-out items (wrong) | threshold | escalates | wrong answers passing [95% CI] "
+             "| wrong share of passed answers [95% CI] | chosen |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in reports:
+        calibration = r["gate"].get("calibration") or {}
+        for signal, c in (calibration.get("signals") or {}).items():
+            lo, hi = c.get("wrong_pass_ci", [0.0, 1.0])
+            klo, khi = c.get("kept_error_ci", [0.0, 1.0])
+            threshold = "escalate all" if c.get("threshold") is None else f"{c['threshold']:.3g}"
+            kept = c.get("kept", 0)
+            lines.append(f"| `{r['settings']['student']}` | {signal} | {c['items']} ({c['wrong']}) | {threshold} "
+                         f"| {c['escalation_rate']:.0%} | {c['wrong_pass_rate']:.0%} [{lo:.0%}–{hi:.0%}] "
+                         f"| {(kept - round(c['kept_accuracy'] * kept)) if kept else 0}/{kept} [{klo:.0%}–{khi:.0%}] "
+                         f"| {'yes' if signal == calibration.get('chosen') else ''} |")
     return "\n".join(lines) + "\n"
 
 

@@ -44,6 +44,7 @@ from skillc.eval import (
     SweepPoint,
     calibrate_skill,
     evaluate_skill,
+    student_for_signals,
     write_evaluation,
 )
 from skillc.eval.plot import draw_curve, new_figure, save_figure
@@ -65,7 +66,7 @@ class SuiteSettings:
     limit: int | None = 20
     max_repairs: int = 2
     calibrate: int = 20
-    signals: tuple[str, ...] = ("check", "logprobs")
+    signals: tuple[str, ...] = ("check", "consistency")  # logprobs needs a logits_all server: 5 GB on qa's 8k context
     max_wrong_pass: float = 0.1
 
 
@@ -103,7 +104,7 @@ def run_suite(
         picked = out / name / "eval-items.jsonl"
         atomic_write_text(picked, "".join(item.model_dump_json() + "\n" for item in items))
         skill = _calibrated(skill, held_out, task, settings, out / name, console)
-        report = evaluate_skill(skill, picked, student=settings.student, teacher=settings.teacher,
+        report = evaluate_skill(skill, picked, student=student_for_signals(settings.student, settings.signals), teacher=settings.teacher,
                                 metric=task.metric or "exact", prices=PriceTable(), priced_as=dict(ASSUMED_API),
                                 cache_dir=out / name / "cache", console=console)
         write_evaluation(skill, report)
@@ -143,7 +144,7 @@ def _calibrated(skill: Skill, held_out: list[Sample], task: Task, settings: Suit
                    settings.student, [s.model_dump(mode="json") for s in held_out]])
     cache = EvalCache(out / "cache" / f"calibration-{skill.name}-{key[:16]}.jsonl")
     console.print(f"calibrating the gate of {skill.name} on {len(held_out)} held-out item(s), signals {', '.join(signals)} …")
-    tuned, found = calibrate_skill(skill, held_out, student=settings.student, signals=signals,
+    tuned, found = calibrate_skill(skill, held_out, student=student_for_signals(settings.student, signals), signals=signals,
                                    max_wrong_pass=settings.max_wrong_pass, metric=task.metric or "exact",
                                    cache=cache, console=console)
     for c in found:

@@ -363,8 +363,9 @@ def bench_gsm8k_cmd(
     seed: Annotated[int, typer.Option(help="seed for the draw of held-out calibration problems")] = 0,
     teacher: Annotated[str, typer.Option("--teacher", help="the architect that designs the graph")] = "local:teacher",
     signals: Annotated[str, typer.Option(help="confidence signals: check, consistency, logprobs, verify")] = "check,logprobs,consistency",
-    samples: Annotated[int, typer.Option(help="consistency: extra answers per step")] = 3,
-    calibrate: Annotated[int, typer.Option(help="held-out train problems for calibration")] = 20,
+    samples: Annotated[int, typer.Option(help="consistency: extra answers per step (4: five answers in all)")] = 4,
+    vote: Annotated[bool, typer.Option("--vote/--no-vote", help="the majority answer of the samples answers (self-consistency)")] = True,
+    calibrate: Annotated[int, typer.Option(help="held-out train problems for calibration")] = 50,
     max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass")] = 0.1,
     out: Annotated[Path, typer.Option(help="where the skill, caches and results go")] = Path("bench/results/gsm8k"),
 ) -> None:
@@ -380,7 +381,7 @@ def bench_gsm8k_cmd(
     for uri in student or ["local:student"]:
         settings = Settings(student=uri, teacher=teacher, start=start, limit=limit, seed=seed,
                             signals=tuple(x.strip() for x in signals.split(",") if x.strip()), samples=samples,
-                            calibrate=calibrate, max_wrong_pass=max_wrong_pass)
+                            calibrate=calibrate, max_wrong_pass=max_wrong_pass, vote=vote)
         with errors_exit():
             report = run_benchmark(data, settings, out, console=err)
         print_gsm8k_report(console, report)
@@ -401,7 +402,7 @@ def bench_suite_cmd(
     skills: Annotated[Path, typer.Option("--skills", help="compiled skills: reused when there, compiled into otherwise")] = Path("skills"),
     out: Annotated[Path, typer.Option(help="per-set items, caches and eval.json; suite.md, suite.json, suite.png")] = Path("bench/results/suite"),
     calibrate: Annotated[int, typer.Option(help="held-out items per set that calibrate the escalation gate (0: no gate)")] = 20,
-    signals: Annotated[str, typer.Option(help="confidence signals the gate may use: check, logprobs, consistency, verify")] = "check,logprobs",
+    signals: Annotated[str, typer.Option(help="confidence signals the gate may use: check, logprobs, consistency, verify")] = "check,consistency",
     max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers the gate may let pass")] = 0.1,
     redraw: Annotated[bool, typer.Option("--redraw", help="only rebuild the table and figure from OUT (no model calls)")] = False,
 ) -> None:

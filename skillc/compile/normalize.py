@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from skillc.core.contracts import TEXT_FIELDS
 from skillc.core.errors import UnsafeExpressionError
 from skillc.core.safe_eval import names_in
+from skillc.core.spec import LLM_PRIMITIVES
 
 
 def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = frozenset()) -> list[str]:
@@ -33,6 +35,10 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
       to it leads to where it led: it would cost a student call and could only corrupt the input.
     - A step with neither `next` nor a decision continues to the next listed step (the last to END).
     - An `entry` that names no step becomes the first step.
+    - A model step that writes its working (a text field such as `reasoning`) and the expression a compute
+      step evaluates, and has no check of its own, gets a `states` check: the working must arrive at the
+      expression's value, or the step retries with the mismatch shown (a slip between the two is caught
+      without a teacher call).
     """
     steps = data.get("steps")
     if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
@@ -55,9 +61,24 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
         if step.get("next") is None and step.get("id") not in deciders and step.get("primitive") != "retry":
             step["next"] = ids[i + 1] if i + 1 < len(ids) else "END"
             fixes.append(f"{step.get('id')}.next = {step['next']}")
+    fixes += _states_checks(steps)
     if ids and data.get("entry") not in ids:
         fixes.append(f"entry {data.get('entry')!r} → {ids[0]!r}")
         data["entry"] = ids[0]
+    return fixes
+
+
+def _states_checks(steps: list[dict[str, Any]]) -> list[str]:
+    fixes = []
+    evaluated = {s.get("expression_from") for s in steps if s.get("primitive") == "compute"} - {None}
+    for step in steps:
+        writes = step.get("writes") if isinstance(step.get("writes"), list) else []
+        expression = next((w for w in writes if w in evaluated), None)
+        working = next((w for w in writes if isinstance(w, str) and w.lower() in TEXT_FIELDS), None)
+        if step.get("primitive") not in LLM_PRIMITIVES or step.get("check") or not expression or not working:
+            continue
+        step["check"] = {"kind": "states", "expr": f"value({expression})", "equals": working}
+        fixes.append(f"{step.get('id')}.check = states: {working} arrives at value({expression})")
     return fixes
 
 

@@ -8,7 +8,7 @@ The public surface of the evaluation; benchmarks and the CLI import from here, n
 - `sweep`, `sweep_items`, `signal_confidence`, `measured_signals`: cost–quality curves from a recorded run.
 """
 
-from skillc.eval.calibrate import calibrate_skill
+from skillc.eval.calibrate import calibrate_skill, student_for_signals
 from skillc.eval.conditions import (
     ASSUMED_API,
     CONDITIONS,
@@ -41,6 +41,7 @@ __all__ = [
     "Score",
     "SweepPoint",
     "calibrate_skill",
+    "student_for_signals",
     "condition_keys",
     "evaluate_skill",
     "item_ids",

@@ -11,11 +11,15 @@ Example:
     >>> c = threshold_for(pairs, max_wrong_pass=0.34)
     >>> c.threshold, round(c.wrong_pass_rate, 2), c.escalation_rate
     (0.8, 0.33, 0.4)
+
+On few held-out items a rate is uncertain: `wrong_pass_ci` is the 95% Wilson interval of the wrong-pass
+rate, and `kept_error_ci` that of the share of passed (unescalated) answers that are wrong.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,9 +48,29 @@ class Calibration:
     kept_accuracy: float  # accuracy of the items that are not escalated
     items: int
     wrong: int
+    wrong_passed: int = 0  # wrong answers that pass unescalated
+    kept: int = 0  # answers that pass unescalated
+    wrong_pass_ci: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of wrong_pass_rate
+    kept_error_ci: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of the wrong share of passed answers
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        def rounded(v: Any) -> Any:
+            return round(v, 4) if isinstance(v, float) else [rounded(x) for x in v] if isinstance(v, tuple) else v
+        return {k: rounded(v) for k, v in asdict(self).items()}
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a rate `successes / n` (95% by default); (0, 1) when n is 0.
+
+    >>> [round(x, 3) for x in wilson_interval(1, 10)]
+    [0.018, 0.404]
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def threshold_for(pairs: list[tuple[float, bool]], *, max_wrong_pass: float, signal: str = "") -> Calibration:
@@ -69,6 +93,10 @@ def threshold_for(pairs: list[tuple[float, bool]], *, max_wrong_pass: float, sig
         kept_accuracy=(sum(kept) / len(kept)) if kept else 0.0,
         items=len(pairs),
         wrong=len(wrong),
+        wrong_passed=passed,
+        kept=len(kept),
+        wrong_pass_ci=wilson_interval(passed, len(wrong)),
+        kept_error_ci=wilson_interval(len(kept) - sum(kept), len(kept)),
     )
 
 
@@ -115,6 +143,17 @@ def calibrate_skill(
     tuned = skill.spec.escalation.model_copy(update={"signals": gate, "thresholds": thresholds, "calibration": calibration})
     spec = skill.spec.model_copy(update={"escalation": tuned})
     return skill.replace(spec=spec), found
+
+
+def student_for_signals(student: Any, signals: Iterable[str]) -> Any:
+    """The student URI that can measure `signals`: a plain `local:` student gets `?logprobs` when they name logprobs.
+
+    >>> student_for_signals("local:student", ["check", "logprobs"]), student_for_signals("local:student", ["check"])
+    ('local:student?logprobs', 'local:student')
+    """
+    if isinstance(student, str) and "logprobs" in signals and student.startswith("local:") and "?" not in student:
+        return student + "?logprobs"
+    return student
 
 
 def _json_number(value: float) -> float | None:

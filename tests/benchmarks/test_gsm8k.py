@@ -86,13 +86,14 @@ def student() -> ScriptedChatModel:
         answer, _ = _student_answer(_question(messages))
         if step_of(messages) == "task":
             return json_reply(answer=answer)
-        return json_reply(reasoning="counting", expression=str(answer))
+        return json_reply(reasoning=f"counting gives {answer}", expression=str(answer))
 
     class Sampling(ScriptedChatModel):
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
             if "temperature" in kwargs:
                 answer, agree = _student_answer(_question(messages))
-                self.script = lambda m: json_reply(reasoning="", expression=str(answer if agree else -1))
+                value = answer if agree else -1
+                self.script = lambda m: json_reply(reasoning=f"so {value}", expression=str(value))
             else:
                 self.script = reply
             return super()._generate(messages, stop, run_manager, **kwargs)
@@ -123,7 +124,7 @@ def test_data_and_settings_are_checked(tmp_path: Path, data: Path) -> None:
 def test_benchmark_end_to_end_with_scripted_models(tmp_path: Path, data: Path) -> None:
     architect = ScriptedChatModel(script={"design": [json.dumps(DESIGN)]}, model_label="architect")
     settings = Settings(student=student(), teacher=architect, start=3, limit=4, signals=("check", "consistency"),  # type: ignore[arg-type]
-                        samples=2, calibrate=4, max_wrong_pass=0.0)
+                        samples=2, calibrate=4, max_wrong_pass=0.0, vote=False)
     report = run_benchmark(data, settings, tmp_path / "out")
     assert report["items"] == 4
     assert report["gpt4_accuracy"] == 0.75 and report["gpt4_recorded_accuracy"] == 0.75
@@ -137,6 +138,13 @@ def test_benchmark_end_to_end_with_scripted_models(tmp_path: Path, data: Path) -
     # test rows: only Ann's (wrong, unsure) goes to GPT-4, which gets it right; Sam's (wrong, sure) stays wrong
     assert report["escalation_share"] == 0.25 and report["skill_escalation_accuracy"] == 0.75
     assert report["retention_percent"] == 100.0 and report["goal_met"]  # 100% of GPT-4 with 25% escalated
+    # the bound: escalating exactly the two wrong rows (Ann's, Sam's) reaches GPT-4's 75% with 50% escalated
+    assert report["oracle"]["accuracy"] == 0.75 and report["oracle"]["escalation_share"] == 0.5
+    assert [(w["expected"], w["answer"], w["escalated"]) for w in report["wrong_answers"]] == [(30, 35, True), (5, 6, False)]
+    assert report["wrong_answers"][0]["expression"] == "35"
+    # the compiled design got the cross-check: solve's working must arrive at its expression's value
+    assert json.loads((tmp_path / "out" / "student-model" / "skill.json").read_text())["steps"][0]["check"]["kind"] == "states"
+    assert calib["consistency"]["wrong_pass_ci"][0] == 0.0 and calib["consistency"]["wrong_pass_ci"][1] > 0.3
     assert 0 < report["skill_cost_per_item_usd"] < report["gpt4_cost_per_item_usd"] / 2
     curve = [(p["threshold"], p["accuracy"], p["escalation_rate"]) for p in report["curves"]["consistency"]]
     assert curve == [(0.0, 0.5, 0.0), (1.0, 0.75, 0.25), (None, 0.75, 1.0)]
@@ -149,10 +157,33 @@ def test_benchmark_end_to_end_with_scripted_models(tmp_path: Path, data: Path) -
     assert again["skill_accuracy"] == report["skill_accuracy"]
 
 
+def test_the_majority_of_the_samples_answers_when_voting(tmp_path: Path, data: Path) -> None:
+    """Greedy answers as in TEST, but every sample gives the reference: the vote turns both wrong rows right."""
+
+    class RightSamples(ScriptedChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+            q = _question(messages)
+            greedy, _ = _student_answer(q)
+            right = TEST[q][0] if q in TEST else 2 * int(re.search(r"(\d+) plus", q).group(1))
+            value = right if "temperature" in kwargs else greedy
+            if step_of(messages) == "task":
+                self.script = lambda m: json_reply(answer=value)
+            else:
+                self.script = lambda m: json_reply(reasoning=f"so {value}", expression=str(value))
+            return super()._generate(messages, stop, run_manager, **kwargs)
+
+    architect = ScriptedChatModel(script={"design": [json.dumps(DESIGN)]}, model_label="architect")
+    settings = Settings(student=RightSamples(model_label="voter"), teacher=architect, start=3, limit=4,  # type: ignore[arg-type]
+                        signals=("check", "consistency"), samples=2, calibrate=4, max_wrong_pass=0.0)
+    report = run_benchmark(data, settings, tmp_path / "out")
+    assert report["raw_student_accuracy"] == 0.5 and report["skill_accuracy"] == 1.0  # 2 of 3 answers outvote the greedy one
+    assert report["oracle"]["escalation_share"] == 0.0 and not report["wrong_answers"]
+
+
 def test_summary_of_several_students(tmp_path: Path, data: Path) -> None:
     architect = ScriptedChatModel(script={"design": [json.dumps(DESIGN)]}, model_label="architect")
     settings = Settings(student=student(), teacher=architect, start=3, limit=4, signals=("check", "consistency"),  # type: ignore[arg-type]
-                        samples=2, calibrate=4, max_wrong_pass=0.0)
+                        samples=2, calibrate=4, max_wrong_pass=0.0, vote=False)
     report = run_benchmark(data, settings, tmp_path / "out")
     signal, point = cheapest_point(report) or ("", None)
     # check never fires (every run passes), so only consistency reaches 97% of GPT-4 before escalating everything
@@ -161,9 +192,11 @@ def test_summary_of_several_students(tmp_path: Path, data: Path) -> None:
     assert cheapest_point(other)[1].escalation_rate == 1.0  # type: ignore[index]
     files = write_summary([report, other], tmp_path / "out")
     table = Path(files["table"]).read_text().splitlines()
-    assert len(table) == 5 and table[-1].startswith("| RouteLLM")
+    assert len(table) == 14 and table[6].startswith("| RouteLLM")
+    assert table[3].startswith("| oracle bound for `student-model`") and "| 75% (100% of GPT-4) | 50% |" in table[3]
     assert "`student-model`" in table[2] and "25% on `consistency`" in table[2]
-    assert "`other-student`" in table[3] and "100% on `check`" in table[3]
+    assert "`other-student`" in table[4] and "100% on `check`" in table[4]
+    assert "| `student-model` | consistency | 4 (2) | 1 | 50% | 0% [0%–66%] |" in "\n".join(table[7:])
     assert "| 3-6 | 75% (3/4) | 50% | 50% | 75% (100% of GPT-4; gate `consistency`) | 25% |" in table[2]
     from PIL import Image
 

@@ -26,6 +26,18 @@ def test_threshold_is_the_lowest_that_meets_the_target() -> None:
     assert loose.kept_accuracy == pytest.approx(3 / 4)
 
 
+def test_the_rates_come_with_wilson_intervals_that_narrow_with_more_items() -> None:
+    few = threshold_for([(1.0, True)] * 3 + [(1.0, False)] + [(0.0, False)] * 6, max_wrong_pass=0.2)
+    assert (few.wrong_passed, few.wrong, few.kept) == (1, 7, 4)
+    lo, hi = few.wrong_pass_ci
+    assert lo < 1 / 7 < hi and hi > 0.4  # one of seven: the interval reaches far above the target
+    many = threshold_for(([(1.0, True)] * 3 + [(1.0, False)] + [(0.0, False)] * 6) * 10, max_wrong_pass=0.2)
+    assert many.wrong_pass_rate == few.wrong_pass_rate
+    assert many.wrong_pass_ci[1] - many.wrong_pass_ci[0] < (hi - lo) / 2
+    assert many.kept_error_ci[0] < 0.25 < many.kept_error_ci[1]
+    assert few.as_dict()["wrong_pass_ci"] == [round(lo, 4), round(hi, 4)]
+
+
 def test_threshold_edges() -> None:
     assert threshold_for([(0.2, True), (0.9, True)], max_wrong_pass=0.0).threshold == 0.2  # nothing wrong: escalate nothing
     everything = threshold_for([(1.0, False), (1.0, True)], max_wrong_pass=0.0)
