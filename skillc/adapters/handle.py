@@ -29,6 +29,8 @@ class ModelHandle:
         uri: the URI it came from, if any.
         logprobs: whether to ask the backend for token logprobs when a confidence signal needs them
             (a llama.cpp server only returns them when started with `logits_all`: `local:NAME?logprobs`).
+        parallel: how many requests the backend serves at once: a step's consistency samples go out that many
+            at a time (1: one after another, as on the embedded llama.cpp server, which serves one at a time).
     """
 
     model: BaseChatModel
@@ -37,3 +39,4 @@ class ModelHandle:
     structured: Structured = "none"
     uri: str = ""
     logprobs: bool = True
+    parallel: int = 1

@@ -2,16 +2,18 @@
 
 - `replay:path/to/logs.csv#column[?fill]`: recorded outputs (`ReplayChatModel`); `?fill` reads free-text
   records into the JSON contract a request asks for.
-- `openai-compatible:http://host:port/v1#model-name[?structured=json_object]`: vLLM, SGLang,
-  llama.cpp, Ollama, LM Studio through `ChatOpenAI(base_url=...)`.
+- `openai-compatible:http://host:port/v1#model-name[?structured=json_object][&parallel=N]`: vLLM, SGLang,
+  llama.cpp, Ollama, LM Studio through `ChatOpenAI(base_url=...)`; `parallel`: requests it serves at once.
 - `local:teacher|student|tiny`: the embedded llama.cpp server (the `skillc[local]` extra), a plug-in that
   registers its scheme through the `skillc.models` entry point, as any third-party backend can.
 - anything else, e.g. `openai:gpt-4o`: `langchain.chat_models.init_chat_model`.
 
 Example:
     >>> handle = resolve_model("openai-compatible:http://127.0.0.1:8000/v1#qwen")
-    >>> handle.name, handle.structured
-    ('qwen', 'json_schema')
+    >>> handle.name, handle.structured, handle.parallel
+    ('qwen', 'json_schema', 1)
+    >>> resolve_model("openai-compatible:http://127.0.0.1:8080/v1#q?structured=json_object&parallel=4").parallel
+    4
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ SchemeFactory = Callable[[str, str], ModelHandle]
 
 _SCHEMES: dict[str, SchemeFactory] = {}
 _PLUGINS_LOADED = False
+# consistency samples in flight at once: an API serves many (4 keeps clear of most rate limits); an
+# OpenAI-compatible server says how many it batches with `?parallel=N` (llama.cpp's `llama-server --parallel N`)
+API_PARALLEL, COMPATIBLE_PARALLEL, MAX_PARALLEL = 4, 1, 16
 PLUGIN_GROUP = "skillc.models"  # entry points: `name = "pkg.module:register_models"`
 
 
@@ -107,6 +112,9 @@ def _openai_compatible(uri: str, rest: str) -> ModelHandle:
     structured = parse_qs(query).get("structured", ["json_schema"])[0]
     if structured not in ("json_schema", "json_object", "none"):
         raise ModelURIError(f"{uri}: structured must be json_schema, json_object or none")
+    parallel = parse_qs(query).get("parallel", [str(COMPATIBLE_PARALLEL)])[0]
+    if not parallel.isdigit() or not 1 <= int(parallel) <= MAX_PARALLEL:
+        raise ModelURIError(f"{uri}: parallel must be a whole number from 1 to {MAX_PARALLEL}")
     model = ChatOpenAI(
         base_url=base_url,
         model=name,
@@ -114,7 +122,8 @@ def _openai_compatible(uri: str, rest: str) -> ModelHandle:
         max_retries=0,
         timeout=600,
     )
-    return ModelHandle(model=model, name=name, kind="api", structured=structured, uri=uri)  # type: ignore[arg-type]
+    return ModelHandle(model=model, name=name, kind="api", structured=structured, uri=uri,  # type: ignore[arg-type]
+                       parallel=int(parallel))
 
 
 def _init_chat_model(uri: str) -> ModelHandle:
@@ -128,7 +137,8 @@ def _init_chat_model(uri: str) -> ModelHandle:
         raise ModelURIError(f"cannot make a chat model from {uri!r}: {type(exc).__name__}: {exc}") from None
     provider = uri.split(":", 1)[0]
     structured: Structured = "json_schema" if provider in ("openai", "azure_openai") else "none"
-    return ModelHandle(model=model, name=uri.split(":", 1)[1], kind="api", structured=structured, uri=uri)
+    return ModelHandle(model=model, name=uri.split(":", 1)[1], kind="api", structured=structured, uri=uri,
+                       parallel=API_PARALLEL)
 
 
 def _model_name(model: BaseChatModel) -> str:

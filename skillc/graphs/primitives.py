@@ -18,10 +18,12 @@ Example:
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,9 +209,7 @@ def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], co
             scores["logprobs"] = value
     if "consistency" in signals:
         samples = []
-        for i in range(ex.confidence.samples):
-            sample = ex.call("student", messages, contract, temperature=ex.confidence.temperature, seed=i + 1,
-                             max_tokens=contract_max_tokens(contract))
+        for sample in _sample_calls(ex, messages, contract):
             try:
                 parsed: dict[str, Any] | None = parse_json_object(sample.text)
             except MalformedOutputError:
@@ -235,6 +235,24 @@ def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], co
     if reasons:
         raise StepFailure("low_confidence", "low confidence: " + "; ".join(reasons),
                           record={**trace[0], "_extra": trace[1:]}, attempt=call.text)
+
+
+def _sample_calls(ex: Executors, messages: list[Any], contract: dict[str, Any]) -> list[CallResult]:
+    """The consistency samples (seeds 1..k), in seed order; as many in flight at once as the student's backend
+    serves (`ModelHandle.parallel`), so on an API or a batching server k samples take about the time of one."""
+
+    def one(seed: int) -> CallResult:
+        return ex.call("student", messages, contract, temperature=ex.confidence.temperature, seed=seed,
+                       max_tokens=contract_max_tokens(contract))
+
+    seeds = range(1, ex.confidence.samples + 1)
+    workers = min(ex.model("student").parallel, len(seeds))
+    if workers <= 1:
+        return [one(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="skillc-sample") as pool:
+        # each call runs in a copy of this context: the run's limits (timeout, deadline) travel with it
+        futures = [pool.submit(contextvars.copy_context().run, one, seed) for seed in seeds]
+        return [f.result() for f in futures]
 
 
 def _vote(step: Step, ex: Executors, contract: dict[str, Any], output: dict[str, Any], samples: list[dict[str, Any] | None],

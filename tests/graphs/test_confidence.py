@@ -188,3 +188,39 @@ def test_a_sample_that_fails_the_steps_check_does_not_vote() -> None:
     result = skill.run({"question": "48 and 24?"}, student=student, escalation="off")
     assert result.output == {"answer": 24}  # the samples agree with each other, but each contradicts its own working
     assert result.trace[0].vote == {"answers": 3, "share": 1 / 3, "chose_sample": 0}
+
+
+class BarrierStudent(ScriptedChatModel):
+    """Consistency samples wait for each other at a barrier: sent one after another, the first would time out."""
+
+    primary: str = ""
+    barrier: Any = None
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Any:
+        if "temperature" in kwargs:
+            self.barrier.wait()  # BrokenBarrierError unless all samples are in flight at once
+            value = 72 if kwargs["seed"] != 2 else 71
+            self.script = lambda m: json_reply(reasoning="", expression=f"{value}")
+        else:
+            self.script = lambda m: self.primary
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_samples_go_out_at_once_when_the_backend_serves_several_and_keep_their_seed_order() -> None:
+    import threading
+
+    from skillc.adapters.handle import ModelHandle
+
+    model = BarrierStudent(primary=json_reply(reasoning="48 + 24", expression="48 + 24"), barrier=threading.Barrier(3, timeout=10),
+                           model_label="api-student")
+    student = ModelHandle(model=model, name="api-student", parallel=3)
+    skill = math_skill(signals=["consistency"], samples=3)
+    result = skill.run({"question": "48 and 24?"}, student=student)
+    assert result.ok and result.output == {"answer": 72}
+    samples = [r for r in result.trace if r.step == "solve.sample"]
+    assert [s.output for s in samples] == [{"reasoning": "", "expression": "72"}, {"reasoning": "", "expression": "71"},
+                                           {"reasoning": "", "expression": "72"}]  # seed 1, 2, 3
+    assert [r.confidence for r in result.trace if r.step == "solve"] == [{"consistency": 2 / 3}]
+    # one at a time (the default, as on the embedded llama.cpp server), the first sample waits at the barrier alone
+    lone = BarrierStudent(primary=model.primary, barrier=threading.Barrier(3, timeout=0.5), model_label="one-at-a-time")
+    assert not skill.run({"question": "48 and 24?"}, student=lone).ok
