@@ -44,6 +44,7 @@ from skillc.compile.architect import (
 )
 from skillc.compile.fallback import fallback_spec, sample_demos
 from skillc.compile.logs import LogColumns, log_records
+from skillc.compile.merge import merge_extracts
 from skillc.compile.normalize import normalize_design
 from skillc.compile.plan import expand_plan
 from skillc.core.answers import outputs_match
@@ -125,6 +126,18 @@ def compile_skill(
                 Skill(spec), handle, samples, prices=prices, progress=progress
             )
             calls += trace_calls
+            merged, merge_notes = _merged_spec(spec)
+            if merged is not None:
+                say(f"architect: {'; '.join(merge_notes)}: working the samples with the merged design")
+                m_examples, m_report, m_calls, m_mistakes = work_samples(Skill(merged), handle, samples, prices=prices,
+                                                                         progress=progress)
+                calls += m_calls
+                keep = len(m_mistakes) <= len(mistakes)
+                say(f"architect: the merged design got {len(m_mistakes)} wrong against {len(mistakes)}: "
+                    + ("kept (fewer student calls)" if keep else "not kept"))
+                if keep:
+                    spec, examples, report, mistakes = merged, m_examples, m_report, m_mistakes
+                    notes = [*notes, *merge_notes]
         if best is None or len(mistakes) < best[0]:
             best = (len(mistakes), spec, examples, report, notes)
         if not mistakes:
@@ -177,6 +190,18 @@ def compile_skill(
     skill._bank = bank
     skill.examples = bank.records
     return skill
+
+
+def _merged_spec(spec: SkillSpec) -> tuple[SkillSpec | None, list[str]]:
+    """The spec with its same-input extract steps merged (`skillc.compile.merge`), when that changes it and stays valid."""
+    merged, notes = merge_extracts(spec)
+    if not notes:
+        return None, []
+    try:
+        checked = SkillSpec.model_validate(merged.model_dump())
+    except ValidationError:
+        return None, []
+    return (None, []) if checked.problems() else (checked, notes)
 
 
 def _next_messages(
