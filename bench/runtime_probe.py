@@ -3,6 +3,11 @@
 
     python bench/runtime_probe.py --model teacher --llama-server PATH/TO/llama-server
     python bench/runtime_probe.py --model teacher            # llama-cpp-python's server only
+    python bench/runtime_probe.py --model teacher --contention --out bench/results/runtime_contention_teacher.json
+
+`--contention`: one stream on the embedded server with 1 and with 2 llama.cpp threads, each on a quiet machine
+and beside one CPU-bound process (a busy Python loop, as another job on the machine would be): does a second
+load cost the model about its fair share of the 2 cores, or does it stall (spin-waiting threads)?
 
 Each condition sends N chat requests at once (sampling at temperature 0.7 with different seeds, `max_tokens`
 128, a prompt that asks for a long answer) and reports the generated tokens per second summed over the streams
@@ -47,6 +52,41 @@ def measure(base: str, model: str, streams: int, max_tokens: int) -> dict[str, A
             "tokens_per_s": round(sum(tokens) / seconds, 2)}
 
 
+def busy_process() -> subprocess.Popen:
+    """One CPU-bound process: another job on the machine."""
+    return subprocess.Popen(["python3", "-c", "while True: pass"])
+
+
+def contention(model: str, max_tokens: int) -> list[dict[str, Any]]:
+    rows = []
+    for threads in (1, 2):
+        server = LocalServer([MODELS[model]], threads=threads).start()
+        try:
+            ask(server.base_url, model, 0, 8)  # warm up
+            for loaded in (False, True):
+                load = busy_process() if loaded else None
+                try:
+                    time.sleep(1 if loaded else 0)
+                    row = {"server": "llama-cpp-python", "threads": threads, "other_load": loaded,
+                           **measure(server.base_url, model, 1, max_tokens)}
+                finally:
+                    if load is not None:
+                        load.kill()
+                        load.wait()
+                rows.append(row)
+                print(row, flush=True)
+        finally:
+            server.stop()
+    for r in rows:
+        quiet = next(q for q in rows if q["threads"] == r["threads"] and not q["other_load"])
+        r["share_of_quiet"] = round(r["tokens_per_s"] / quiet["tokens_per_s"], 2)
+    print("| llama.cpp threads | other CPU-bound process | tokens/s | share of the quiet tokens/s |")
+    print("| --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['threads']} | {'yes' if r['other_load'] else 'no'} | {r['tokens_per_s']} | {r['share_of_quiet']:.0%} |")
+    return rows
+
+
 def native_server(binary: str, gguf: Path, parallel: int, threads: int, ctx_per_slot: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([binary, "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "-t", str(threads),
@@ -73,7 +113,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "runtime_probe.json")
+    parser.add_argument("--contention", action="store_true", help="1 vs 2 threads, quiet vs beside a CPU-bound process")
     args = parser.parse_args()
+    if args.contention:
+        rows = contention(args.model, args.max_tokens)
+        args.out.write_text(json.dumps({"model": args.model, "max_tokens": args.max_tokens, "mode": "contention",
+                                        "time": time.strftime("%Y-%m-%d %H:%M"), "rows": rows}, indent=2) + "\n")
+        return
     counts = [int(n) for n in args.streams.split(",")]
     rows = []
     server = LocalServer([MODELS[args.model]], threads=args.threads).start()
