@@ -65,6 +65,20 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+def default_threads(cores: int | None = None) -> int:
+    """llama.cpp threads: `SKILLC_LOCAL_THREADS` when set, else every core. On a machine shared with CPU-bound work,
+    set it to the idle cores: beside one CPU-bound process on 2 cores, 2 spin-waiting threads kept 30% of their quiet
+    speed and 1 thread 91% (BENCHMARKS.md, "Local runtime").
+
+    >>> default_threads(cores=2) if not os.environ.get("SKILLC_LOCAL_THREADS") else 2
+    2
+    """
+    given = os.environ.get("SKILLC_LOCAL_THREADS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    return cores or os.cpu_count() or 2
+
+
 class LocalServer:
     """One llama.cpp server process serving `models` under their aliases.
 
@@ -72,7 +86,7 @@ class LocalServer:
         models: the models to serve (the first is loaded at start; llama.cpp swaps the others in on demand).
         host: bind address (127.0.0.1 unless told otherwise).
         port: a fixed port, or None for a free one.
-        threads: CPU threads per model (default: all cores).
+        threads: CPU threads per model (default: `default_threads()`: `SKILLC_LOCAL_THREADS`, else all cores).
         startup_timeout: seconds to wait for health.
         logprobs: keep the logits of every position (llama.cpp's `logits_all`), which token logprobs need;
             it costs n_ctx x vocabulary floats of memory (about 2.5 GB for the embedded models).
@@ -92,7 +106,7 @@ class LocalServer:
         self.logprobs = logprobs
         self.host = host
         self.port = port
-        self.threads = threads or os.cpu_count() or 2
+        self.threads = threads or default_threads()
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None
