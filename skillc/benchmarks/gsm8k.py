@@ -212,11 +212,6 @@ def calibration_samples(data: Path, rows: list[int], n: int) -> list[Sample]:
             for i in rows[:n]]
 
 
-def student_uri(settings: Settings) -> Any:
-    """The student, on a logprobs server when a local student must give token logprobs."""
-    return student_for_signals(settings.student, settings.signals)
-
-
 def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console: Console | None = None) -> dict[str, Any]:
     """Compile (or load), calibrate and evaluate; write `gsm8k.json` and `gsm8k.png` under `out/<student>/`."""
     console = console or Console(stderr=True)
@@ -224,7 +219,7 @@ def run_benchmark(data: str | Path, settings: Settings, out: str | Path, console
     check_settings(settings)
     out.mkdir(parents=True, exist_ok=True)
     skill, info = build_skill(data, settings, out, console)
-    student = student_uri(settings)
+    student = student_for_signals(settings.student, settings.signals)  # `?logprobs` for a local student
     slug = re.sub(r"[^a-z0-9]+", "-", model_label(settings.student).lower()).strip("-")
     where = out / slug
     key = hashlib.sha256(json.dumps([skill.spec.model_dump(mode="json"), model_label(student), list(settings.signals),
@@ -424,7 +419,7 @@ def calibration_markdown(reports: list[dict[str, Any]]) -> str:
             kept = c.get("kept", 0)
             lines.append(f"| `{r['settings']['student']}` | {signal} | {c['items']} ({c['wrong']}) | {threshold} "
                          f"| {c['escalation_rate']:.0%} | {c['wrong_pass_rate']:.0%} [{lo:.0%}–{hi:.0%}] "
-                         f"| {(kept - round(c['kept_accuracy'] * kept)) if kept else 0}/{kept} [{klo:.0%}–{khi:.0%}] "
+                         f"| {c.get('wrong_passed', 0)}/{kept} [{klo:.0%}–{khi:.0%}] "
                          f"| {'yes' if signal == calibration.get('chosen') else ''} |")
     return "\n".join(lines) + "\n"
 
