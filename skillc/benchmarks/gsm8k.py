@@ -3,7 +3,8 @@
 1. Compile: the architect (`local:teacher` by default) designs the graph from `gsm8k_task.yaml`; the bank is
    GPT-4's recorded answers to rows 0-499 of `teacher_logs.csv` (kept when GPT-4 was right) plus the GSM8K
    train split (its `<<a*b=c>>` annotations give each worked answer its final expression), through the
-   quality filter with `contaminated_prompts.jsonl` as the blocklist. Cached in `OUT/gsm8k-math`.
+   quality filter with `contaminated_prompts.jsonl` as the blocklist. Cached in `OUT/gsm8k-math`; the design is
+   pinned in `OUT/design.json`, so a new checkout rebuilds the same skill without the architect.
 2. Calibrate: the skill runs on `calibrate` held-out train problems (never in the bank, picked with `seed`)
    on the student, measuring the confidence signals; each signal gets the lowest threshold at which at
    most `max_wrong_pass` of the wrong answers pass, and the cheapest of them becomes the gate.
@@ -40,12 +41,13 @@ from rich.console import Console
 
 from skillc.adapters.free_text import EXPRESSION_FIELDS, fill_contract, final_number
 from skillc.adapters.pricing import PriceTable
-from skillc.compile import LogColumns, compile_skill, log_step, read_logs
+from skillc.compile import LogColumns, bank_from_logs, compile_skill, log_step, read_logs
 from skillc.core.answers import answers_equal
 from skillc.core.errors import InvalidInputError, UnsafeExpressionError
 from skillc.core.files import atomic_write_text, json_lines
 from skillc.core.records import new_record
 from skillc.core.safe_eval import safe_eval
+from skillc.core.spec import SkillSpec
 from skillc.core.task import Sample, Task
 from skillc.eval import (
     EvalCache,
@@ -66,6 +68,7 @@ from skillc.graphs.confidence import SIGNALS
 from skillc.skills import QualityFilter, Skill, blocklist_from_jsonl
 
 TASK_FILE = Path(__file__).with_name("gsm8k_task.yaml")
+DESIGN_FILE = "design.json"  # the compiled spec, committed so that a new checkout resumes with the same skill
 TEACHER = "gpt-4-1106-preview"
 COLUMNS = LogColumns(prompt="prompt", response=f"{TEACHER}_response", label=TEACHER)
 BANK_ROWS = 500  # test rows 0-499 feed the bank (never past --start)
@@ -158,21 +161,35 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def build_skill(data: Path, settings: Settings, out: Path, console: Console) -> tuple[Skill, dict[str, Any]]:
-    """Compile the math skill (the teacher designs, GPT-4 logs + train split fill the bank), or load it from `out`."""
+    """Compile the math skill (the teacher designs, GPT-4 logs + train split fill the bank), or load it from `out`.
+
+    The design is pinned in `out/design.json` (committed with the results): a new checkout rebuilds the same
+    skill from it and the data without asking the architect, so the per-item caches keyed by the design stay valid.
+    """
     task = Task.from_file(TASK_FILE)
     folder = out / task.name  # a saved skill is named after its folder
-    info_path = out / "skill-info.json"
+    info_path, design_path = out / "skill-info.json", out / DESIGN_FILE
     if (folder / "skill.json").exists() and info_path.exists():
         return Skill.load(folder), json.loads(info_path.read_text(encoding="utf-8"))
-    blocklist = blocklist_from_jsonl(data / "contaminated_prompts.jsonl")
+    quality = QualityFilter(blocklist=blocklist_from_jsonl(data / "contaminated_prompts.jsonl"))
     logs = read_logs(data / "teacher_logs.csv", COLUMNS, slice(0, min(BANK_ROWS, settings.start)))
     started = time.perf_counter()
-    console.print(f"compiling {task.name}: {model_label(settings.teacher)} designs the graph; the bank comes from GPT-4's logs "
-                  f"(rows 0-499) and the train split")
-    skill = compile_skill(task, teacher=settings.teacher, logs=logs, log_columns=COLUMNS,
-                          quality=QualityFilter(blocklist=blocklist), repair_temperature=0.7)
+    if design_path.exists():
+        spec = SkillSpec.model_validate_json(design_path.read_text(encoding="utf-8"))
+        console.print(f"{task.name}: the design pinned in {design_path} (no architect call); the bank from GPT-4's logs "
+                      f"(rows 0-499) and the train split")
+        bank, _ = bank_from_logs(spec, logs, COLUMNS, quality)
+        skill = Skill(spec, examples=bank.records, license=task.license)
+        skill.bank.quality = quality  # the train answers pass the same filter as in a compile
+    else:
+        console.print(f"compiling {task.name}: {model_label(settings.teacher)} designs the graph; the bank comes from "
+                      f"GPT-4's logs (rows 0-499) and the train split")
+        skill = compile_skill(task, teacher=settings.teacher, logs=logs, log_columns=COLUMNS, quality=quality,
+                              repair_temperature=0.7)
+        atomic_write_text(design_path, skill.spec.model_dump_json(indent=2) + "\n")
     train = _jsonl(data / "train.jsonl")
     held = heldout_rows(train, settings)
+    console.print(f"{task.name}: adding {len(train) - len(held)} GSM8K train answers to the bank (embedding them takes minutes)")
     records = train_records(skill, train, set(held))
     added = skill.bank.add(records)
     skill.examples = skill.bank.records

@@ -4,7 +4,7 @@
 calls for `compile_skill(..., logs=...)`.
 """
 
-from skillc.compile.compiler import compile_skill
+from skillc.compile.compiler import bank_from_logs, compile_skill
 from skillc.compile.logs import LogColumns, log_step, read_logs
 
-__all__ = ["LogColumns", "compile_skill", "log_step", "read_logs"]
+__all__ = ["LogColumns", "bank_from_logs", "compile_skill", "log_step", "read_logs"]

@@ -161,15 +161,12 @@ def compile_skill(
     _, spec, examples, report, fixes = best
     report = dict(report)
     baseline = report.pop("baseline_output_tokens", None)
-    dropped = Counter(report.get("dropped", {}))
     if logs is not None and log_columns is not None:
-        examples, unmapped = log_records(spec, logs, log_columns, model=log_columns.response)
-        dropped.update(unmapped)
-        report = {"source": "logs", "rows": len(logs)}
-    bank = ExampleBank(quality=quality)
-    added = bank.add(examples)
-    dropped.update(added.dropped)
-    report.update(kept=added.kept, dropped=dict(dropped))
+        bank, report = bank_from_logs(spec, logs, log_columns, quality)
+    else:
+        bank = ExampleBank(quality=quality)
+        added = bank.add(examples)
+        report.update(kept=added.kept, dropped=dict(Counter(report.get("dropped", {})) + Counter(added.dropped)))
     provenance = Provenance(
         teacher=handle.uri or handle.name,
         design=design,
@@ -190,6 +187,20 @@ def compile_skill(
     skill._bank = bank
     skill.examples = bank.records
     return skill
+
+
+def bank_from_logs(spec: SkillSpec, logs: list[dict[str, str]], log_columns: LogColumns,
+                   quality: QualityFilter | None = None) -> tuple[ExampleBank, dict[str, Any]]:
+    """The example bank a design gets from recorded teacher calls, and its report (rows, kept, dropped by reason).
+
+    Compile uses it after the architect's design; a benchmark with a pinned design calls it directly, so the same
+    bank is rebuilt without asking the architect again.
+    """
+    examples, unmapped = log_records(spec, logs, log_columns, model=log_columns.response)
+    bank = ExampleBank(quality=quality)
+    added = bank.add(examples)
+    return bank, {"source": "logs", "rows": len(logs), "kept": added.kept,
+                  "dropped": dict(Counter(unmapped) + Counter(added.dropped))}
 
 
 def _merged_spec(spec: SkillSpec) -> tuple[SkillSpec | None, list[str]]:

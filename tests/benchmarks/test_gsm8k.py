@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,23 @@ def test_benchmark_end_to_end_with_scripted_models(tmp_path: Path, data: Path) -
     assert Path(report["files"]["png"]).stat().st_size > 1000
     again = run_benchmark(data, settings, tmp_path / "out")  # resumes from the caches: no model calls
     assert again["skill_accuracy"] == report["skill_accuracy"]
+
+
+def test_a_new_checkout_rebuilds_the_pinned_design_and_resumes_from_the_caches(tmp_path: Path, data: Path) -> None:
+    """Only design.json and the per-item caches are committed: the skill folder is rebuilt without the architect,
+    and the caches (keyed by the design) still answer every item, so neither model is called again."""
+    architect = ScriptedChatModel(script={"design": [json.dumps(DESIGN)]}, model_label="architect")
+    settings = Settings(student=student(), teacher=architect, start=3, limit=4, signals=("check", "consistency"),  # type: ignore[arg-type]
+                        samples=2, calibrate=4, max_wrong_pass=0.0, vote=False)
+    out = tmp_path / "out"
+    report = run_benchmark(data, settings, out)
+    assert (out / "design.json").exists()
+    shutil.rmtree(out / "gsm8k-math")
+    (out / "skill-info.json").unlink()
+    silent = ScriptedChatModel(script={}, model_label="student-model")  # any call fails: no reply is scripted
+    rebuilt = run_benchmark(data, Settings(**{**settings.__dict__, "student": silent, "teacher": silent}), out)
+    assert rebuilt["skill_accuracy"] == report["skill_accuracy"] and rebuilt["gate"] == report["gate"]
+    assert json.loads((out / "skill-info.json").read_text())["bank"]["logs"]["kept"] == 2  # same quality filter
 
 
 def test_the_majority_of_the_samples_answers_when_voting(tmp_path: Path, data: Path) -> None:
