@@ -185,7 +185,7 @@ def build_skill(data: Path, settings: Settings, out: Path, console: Console) -> 
         console.print(f"compiling {task.name}: {model_label(settings.teacher)} designs the graph; the bank comes from "
                       f"GPT-4's logs (rows 0-499) and the train split")
         skill = compile_skill(task, teacher=settings.teacher, logs=logs, log_columns=COLUMNS, quality=quality,
-                              repair_temperature=0.7)
+                              repair_temperature=0.7, progress=console.print)
         atomic_write_text(design_path, skill.spec.model_dump_json(indent=2) + "\n")
     train = _jsonl(data / "train.jsonl")
     held = heldout_rows(train, settings)

@@ -44,6 +44,7 @@ from skillc.eval import (
     SweepPoint,
     calibrate_skill,
     evaluate_skill,
+    items_digest,
     student_for_signals,
     write_evaluation,
 )
@@ -260,6 +261,7 @@ def redraw_suite(out: str | Path, *, tasks: str | Path = Path("bench/suite"), sk
                  only: list[str] | None = None, settings: SuiteSettings | None = None) -> dict[str, Any]:
     """Rebuild `OUT/suite.md`, `suite.json` and `suite.png` from the per-set `eval.json` files (no model calls)."""
     out, tasks, skills = Path(out), Path(tasks), Path(skills)
+    settings = settings or _recorded_settings(out)
     rows, reports = [], []
     for name in _chosen_sets(only):
         path = out / name / "eval.json"
@@ -268,20 +270,40 @@ def redraw_suite(out: str | Path, *, tasks: str | Path = Path("bench/suite"), sk
         report = read_report(path)
         folder = skills / report.skill
         skill = Skill.load(folder) if folder.is_dir() else None
-        picked = out / name / "eval-items.jsonl"
-        baseline = majority_baseline(load_samples(picked), report.metric) if picked.is_file() else None
+        picked = _evaluated_items(out / name, report, settings)
+        baseline = majority_baseline(picked, report.metric) if picked is not None else None
         rows.append(suite_row(name, report, skill, baseline))
         reports.append((name, report))
     if not rows:
         raise InvalidInputError(f"no set of the suite has an eval.json under {out}: run `skillc bench suite` first")
     summary = summarise(rows, settings)
-    if settings is None and (out / "suite.json").is_file():
-        summary["settings"] = read_json((out / "suite.json").read_bytes(), out / "suite.json").get("settings")
     atomic_write_text(out / "suite.md", suite_markdown(summary))
     atomic_write_text(out / "suite.json", _json(summary))
     plot_suite(reports, out / "suite.png")
     summary["files"] = {"table": str(out / "suite.md"), "json": str(out / "suite.json"), "png": str(out / "suite.png")}
     return summary
+
+
+def _recorded_settings(out: Path) -> SuiteSettings | None:
+    """The settings of the run that wrote `OUT/suite.json`, when it recorded them."""
+    path = out / "suite.json"
+    recorded = read_json(path.read_bytes(), path).get("settings") if path.is_file() else None
+    if not recorded:
+        return None
+    known = {k: v for k, v in recorded.items() if k in SuiteSettings.__dataclass_fields__}
+    return SuiteSettings(**{**known, "signals": tuple(known.get("signals", ()))})
+
+
+def _evaluated_items(folder: Path, report: EvalReport, settings: SuiteSettings | None) -> list[Sample] | None:
+    """The items `report` was scored on: `eval-items.jsonl`, or the same pick drawn again from `items.jsonl`
+    with the run's limit and calibration size; None unless their digest is the report's (`dataset.sha256`)."""
+    candidates = []
+    if (folder / "eval-items.jsonl").is_file():
+        candidates.append(load_samples(folder / "eval-items.jsonl"))
+    if settings is not None and (folder / "items.jsonl").is_file():
+        candidates.append(split_items(load_samples(folder / "items.jsonl"), settings.limit, settings.calibrate)[0])
+    wanted = report.dataset.sha256 if report.dataset else None
+    return next((items for items in candidates if items_digest(items) == wanted), None)
 
 
 def _json(value: Any) -> str:

@@ -20,7 +20,7 @@ from skillc.eval.conditions import (
     run_conditions,
     score_run,
 )
-from skillc.eval.evaluate import evaluate_skill, load_baseline, write_evaluation
+from skillc.eval.evaluate import evaluate_skill, items_digest, load_baseline, write_evaluation
 from skillc.eval.metrics import METRICS, MetricName, Score, score
 from skillc.eval.report import sweep_items
 from skillc.eval.sweep import (
@@ -44,6 +44,7 @@ __all__ = [
     "student_for_signals",
     "condition_keys",
     "evaluate_skill",
+    "items_digest",
     "item_ids",
     "load_baseline",
     "measured_signals",

@@ -120,9 +120,13 @@ def _dataset(dataset: str | Path | list[Sample]) -> tuple[list[Sample], Path | N
         raise InvalidInputError(f"cannot read the dataset {path}: {exc}") from None
 
 
+def items_digest(items: list[Sample]) -> str:
+    """The sha256 an eval report records for its items (`report.dataset.sha256`): which items, in which order."""
+    return hashlib.sha256(b"".join(s.model_dump_json().encode() + b"\n" for s in items)).hexdigest()
+
+
 def _dataset_info(items: list[Sample], source: Path | None) -> DatasetInfo:
-    digest = hashlib.sha256(b"".join(s.model_dump_json().encode() + b"\n" for s in items)).hexdigest()
-    return DatasetInfo(name=source.name if source else None, items=len(items), sha256=digest)
+    return DatasetInfo(name=source.name if source else None, items=len(items), sha256=items_digest(items))
 
 
 def write_evaluation(skill: Skill, report: EvalReport, *, baseline: EvalReport | None = None,

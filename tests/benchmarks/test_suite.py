@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from skillc.benchmarks.suite import (
+    SuiteSettings,
     majority_baseline,
     redraw_suite,
     split_items,
@@ -18,7 +20,7 @@ from skillc.benchmarks.suite import (
 from skillc.benchmarks.suite_data import SETS, convert_suite
 from skillc.cli import app
 from skillc.core.errors import InvalidInputError
-from skillc.core.task import Sample, Task
+from skillc.core.task import Sample, Task, load_samples
 from skillc.eval.evaluate import evaluate_skill
 from tests.eval.eval_fixtures import (
     save_skill,
@@ -86,6 +88,24 @@ def test_redraw_builds_the_table_and_figure_from_the_eval_reports(evaluated):
     assert table.count("| event_categories |") == 1 and "Median retention" in table
     assert (out / "suite.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((out / "suite.json").read_text())["sets"] == 2
+
+
+def test_redraw_draws_the_evaluated_pick_again_for_the_majority_baseline(evaluated, tmp_path):
+    """With no eval-items.jsonl (a new checkout), the pick is drawn again from items.jsonl with the run's settings
+    and used only when its digest is the one the report recorded."""
+    out, skills, report = evaluated
+    (out / "qa" / "eval.json").write_text(report.model_copy(update={"metric": "label"}).to_json(), encoding="utf-8")
+    shutil.copy(tmp_path / "data" / "items.jsonl", out / "qa" / "items.jsonl")
+    items = load_samples(out / "qa" / "items.jsonl")
+    expected = majority_baseline(items, "label")
+    assert expected is not None
+    same_pick = redraw_suite(out, skills=skills, settings=SuiteSettings(limit=None, calibrate=0))
+    assert same_pick["rows"][1]["majority_baseline"] == expected
+    assert json.loads((out / "suite.json").read_text())["settings"]["calibrate"] == 0
+    recorded = redraw_suite(out, skills=skills)  # the settings come back from suite.json
+    assert recorded["rows"][1]["majority_baseline"] == expected
+    other_pick = redraw_suite(out, skills=skills, settings=SuiteSettings(limit=len(items) - 1, calibrate=0))
+    assert other_pick["rows"][1]["majority_baseline"] is None
 
 
 def test_the_goal_needs_retention_low_touch_and_a_teacher_worth_keeping(evaluated):
