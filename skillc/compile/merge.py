@@ -20,7 +20,7 @@ Example:
     ...                                      extract("price", "unit_price", "END")]})
     >>> merged, notes = merge_extracts(design)
     >>> [(s.id, s.writes, s.check.expr) for s in merged.steps], notes
-    ([('qty', ['quantity', 'unit_price'], '(quantity > 0) and (unit_price > 0)')], ['merged extract steps qty + price (same reads: text)'])
+    ([('extract_quantity_unit_price', ['quantity', 'unit_price'], '(quantity > 0) and (unit_price > 0)')], ['merged extract steps qty + price into extract_quantity_unit_price (same reads: text)'])
 """
 
 from __future__ import annotations
@@ -40,14 +40,41 @@ def merge_extracts(design: Design) -> tuple[Design, list[str]]:
     while i < len(steps):
         run = _run_from(design, steps, steps[i])
         if len(run) > 1:
-            merged = _merged(run)
             ids = {s.id for s in run}
+            merged = _merged(run, _merged_id(run, {s.id for s in steps} - ids))
             steps = [merged if s.id == run[0].id else s for s in steps if s.id == run[0].id or s.id not in ids]
-            notes.append(f"merged extract steps {' + '.join(s.id for s in run)} (same reads: {', '.join(run[0].reads)})")
+            design = _renamed(design.model_copy(update={"steps": steps}), run[0].id, merged.id)
+            steps = list(design.steps)
+            notes.append(f"merged extract steps {' + '.join(s.id for s in run)} into {merged.id} "
+                         f"(same reads: {', '.join(run[0].reads)})")
         i += 1
-    if not notes:
-        return design, []
-    return design.model_copy(update={"steps": steps}), notes
+    return design, notes
+
+
+def _merged_id(run: list[Step], taken: set[str]) -> str:
+    """A name for the merged step that says what it writes (`extract_quantity_unit_price`), unique in the design."""
+    name = "extract_" + "_".join(w for s in run for w in s.writes)
+    if len(name) > 48:
+        name = "extract_fields"
+    unique, n = name, 2
+    while unique in taken:
+        unique, n = f"{name}_{n}", n + 1
+    return unique
+
+
+def _renamed(design: Design, old: str, new: str) -> Design:
+    """`design` with every reference to step `old` (entry, edges, retry targets, decisions) pointing at `new`."""
+    if old == new:
+        return design
+
+    def ref(value: str | None) -> str | None:
+        return new if value == old else value
+
+    steps = [s.model_copy(update={"next": ref(s.next), "target": ref(s.target)}) for s in design.steps]
+    decisions = [d.model_copy(update={"after": ref(d.after), "default": ref(d.default),
+                                      "branches": [b.model_copy(update={"to": ref(b.to)}) for b in d.branches]})
+                 for d in design.decisions]
+    return design.model_copy(update={"entry": ref(design.entry), "steps": steps, "decisions": decisions})
 
 
 def _run_from(design: SkillDesign, steps: list[Step], first: Step) -> list[Step]:
@@ -80,7 +107,7 @@ def _entered_elsewhere(design: SkillDesign, steps: list[Step], step: Step, previ
     return any(step.id in {d.default, *(b.to for b in d.branches)} for d in design.decisions)
 
 
-def _merged(run: list[Step]) -> Step:
+def _merged(run: list[Step], step_id: str) -> Step:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for s in run:
@@ -94,10 +121,12 @@ def _merged(run: list[Step]) -> Step:
                                           " and ".join(f"({c})" for c in checks))
     first, last = run[0], run[-1]
     return first.model_copy(update={
+        "id": step_id,
         "instruction": " ".join(s.instruction.strip() for s in run),
         "writes": [w for s in run for w in s.writes],
         "contract": contract,
         "check": check,
         "max_retries": max(s.max_retries for s in run),
+        "max_visits": max(s.max_visits for s in run),
         "next": last.next,
     })

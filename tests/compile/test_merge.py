@@ -7,7 +7,7 @@ import json
 
 from skillc.compile.compiler import compile_skill
 from skillc.compile.merge import merge_extracts
-from skillc.core.spec import SkillDesign
+from skillc.core.spec import SkillDesign, validate_graph
 from tests.conftest import INVOICE_DESIGN
 from tests.fakes import ScriptedChatModel, json_reply
 
@@ -27,11 +27,28 @@ def test_a_chain_of_same_input_extracts_becomes_one_step() -> None:
                      _extract("c", "z", "END", check={"kind": "expr", "expr": "z < 9"}))
     merged, notes = merge_extracts(design)
     (step,) = merged.steps
-    assert step.id == "a" and step.writes == ["x", "y", "z"] and step.next == "END"
+    assert step.id == "extract_x_y_z" and step.writes == ["x", "y", "z"] and step.next == "END"
+    assert merged.entry == "extract_x_y_z"  # the entry follows the rename
     assert step.contract["required"] == ["x", "y", "z"] and set(step.contract["properties"]) == {"x", "y", "z"}
     assert step.check.expr == "(x > 0) and (z < 9)"
     assert step.instruction == "Find the x. Find the y. Find the z."
-    assert notes == ["merged extract steps a + b + c (same reads: text)"]
+    assert notes == ["merged extract steps a + b + c into extract_x_y_z (same reads: text)"]
+
+
+def test_the_merged_step_is_renamed_everywhere_it_is_named() -> None:
+    """A decision leads into the run and a retry goes back to its first step: both follow the new name."""
+    design = _design({"id": "k", "primitive": "classify", "instruction": "Kind?", "reads": ["text"], "writes": ["kind"],
+                      "contract": {"type": "object", "properties": {"kind": {"enum": ["a", "b"]}}}},
+                     _extract("a", "x", "b", max_visits=2), _extract("b", "y", "r"),
+                     {"id": "r", "primitive": "retry", "instruction": "Again.", "target": "a",
+                      "contract": {"type": "object"}, "next": "extract_x_y"},
+                     _extract("extract_x_y", "w", "END"),
+                     decisions=[{"after": "k", "branches": [{"when": "kind == 'a'", "to": "a"}], "default": "END"}])
+    merged, notes = merge_extracts(design)
+    new = "extract_x_y_2"  # extract_x_y is taken by another step
+    assert [s.id for s in merged.steps] == ["k", new, "r", "extract_x_y"] and notes
+    assert merged.decisions[0].branches[0].to == new and merged.steps[2].target == new
+    assert not validate_graph(merged, inputs={"text"}, outputs={"kind", "x", "y", "w"})
 
 
 def test_unsafe_runs_are_left_alone() -> None:
@@ -64,17 +81,19 @@ def _split_invoice_design() -> str:
 def _teacher(merged_price: float) -> ScriptedChatModel:
     script = {"design": [_split_invoice_design()],
               "kind": [json_reply(kind="invoice"), json_reply(kind="other")] * 2,
-              "qty": [json_reply(quantity=3), json_reply(quantity=3, unit_price=merged_price)],
-              "price": [json_reply(unit_price=4.5)]}
+              "qty": [json_reply(quantity=3)], "price": [json_reply(unit_price=4.5)],
+              "extract_quantity_unit_price": [json_reply(quantity=3, unit_price=merged_price)]}
     return ScriptedChatModel(script=script, model_label="gpt-4o")
 
 
 def test_compile_keeps_the_merged_design_when_it_gets_the_samples_right(invoice_task) -> None:
     skill = compile_skill(invoice_task, teacher=_teacher(merged_price=4.5))
-    assert [s.id for s in skill.spec.steps] == ["kind", "qty", "total"]
-    assert skill.spec.step("qty").writes == ["quantity", "unit_price"]
-    assert "merged extract steps qty + price (same reads: text)" in skill.spec.provenance.normalized
-    assert {r["step"] for r in skill.examples} == {"kind", "qty"}  # the demos are the merged step's
+    merged = "extract_quantity_unit_price"
+    assert [s.id for s in skill.spec.steps] == ["kind", merged, "total"]
+    assert skill.spec.step(merged).writes == ["quantity", "unit_price"]
+    assert skill.spec.decisions[0].branches[0].to == merged
+    assert f"merged extract steps qty + price into {merged} (same reads: text)" in skill.spec.provenance.normalized
+    assert {r["step"] for r in skill.examples} == {"kind", merged}  # the demos are the merged step's
 
 
 def test_compile_keeps_the_steps_as_written_when_the_merged_design_does_worse(invoice_task) -> None:
