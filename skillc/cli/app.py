@@ -362,7 +362,7 @@ def bench_gsm8k_cmd(
     start: Annotated[int, typer.Option(help="first test row (rows 0-499 feed the bank)")] = 500,
     seed: Annotated[int, typer.Option(help="seed for the draw of held-out calibration problems")] = 0,
     teacher: Annotated[str, typer.Option("--teacher", help="the architect that designs the graph")] = "local:teacher",
-    signals: Annotated[str, typer.Option(help="confidence signals: check, consistency, logprobs, verify")] = "check,logprobs,consistency",
+    signals: Annotated[str, typer.Option(help="confidence signals: check, consistency, logprobs (a slower logits_all server), verify")] = "check,consistency",
     samples: Annotated[int, typer.Option(help="consistency: extra answers per step (4: five answers in all)")] = 4,
     vote: Annotated[bool, typer.Option("--vote/--no-vote", help="the majority answer of the samples answers (self-consistency)")] = True,
     calibrate: Annotated[int, typer.Option(help="held-out train problems for calibration")] = 50,
