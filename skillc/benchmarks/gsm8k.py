@@ -87,7 +87,7 @@ class Settings:
     start: int = 500
     limit: int = 20
     seed: int = 0
-    # logprobs needs a logits_all server: measured on the 1.5B, its first `solve` call took 77-97 s against ~22 s
+    # logprobs needs a logits_all server: measured on the 1.5B, its first `solve` call took 77-97 s against 42 s
     signals: tuple[str, ...] = ("check", "consistency")
     samples: int = 4  # with the answer itself, k = 5 answers per item
     calibrate: int = 50
