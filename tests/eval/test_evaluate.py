@@ -184,6 +184,21 @@ def test_items_need_references(skill, tmp_path):
         evaluate_skill(skill, data, student=student_model(), teacher=teacher_model())
 
 
+def test_the_cache_keeps_what_the_models_did_but_not_the_items_text(skill, tmp_path):
+    """A committed cache must not copy the dataset: no step's inputs are written, outputs and signals are."""
+    items = [evaluate_module.Sample.model_validate(i) for i in ITEMS]
+    evaluate_module.run_conditions(skill, items, student=student_model(), teacher=teacher_model(),
+                                   cache=EvalCache(tmp_path / "runs.jsonl"))
+    written = (tmp_path / "runs.jsonl").read_text(encoding="utf-8")
+    texts = [v for i in ITEMS for v in i["input"].values() if isinstance(v, str) and len(v) > 20]
+    assert texts and not any(json.dumps(t)[1:-1] in written for t in texts)
+    steps = [s for line in written.splitlines() for s in json.loads(line).get("trace") or []]
+    assert steps and all("inputs" not in s for s in steps) and any(s.get("output") for s in steps)
+    reloaded = EvalCache(tmp_path / "runs.jsonl")
+    assert reloaded.runs.keys() and all(r.trace is None or all(s.inputs is None for s in r.trace)
+                                        for r in reloaded.runs.values())
+
+
 def test_a_run_served_from_the_cache_resolves_no_model(skill, dataset, tmp_path):
     from skillc.core.errors import ModelURIError
 
