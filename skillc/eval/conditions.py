@@ -184,8 +184,8 @@ class EvalCache:
         """Record one finished pair. The file keeps no step's inputs (the dataset's own text): a cache holds what
         the models did, so it can be committed and shared without copying the data it was run on."""
         record.key = self.keys.get(record.condition)
-        record = record.model_copy(update={"trace": [s.model_copy(update={"inputs": None}) for s in record.trace]}
-                                   if record.trace else {})
+        if record.trace:
+            record = record.model_copy(update={"trace": [s.model_copy(update={"inputs": None}) for s in record.trace]})
         self.runs[(record.condition, record.item)] = record
         self._append({"kind": "run", **record.model_dump(mode="json", exclude_none=True)})
 
