@@ -52,6 +52,19 @@ def save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
+MARK_STYLES = {"teacher only": ("s", "tab:red"), "raw student": ("^", "tab:gray"), "no escalation": ("v", "tab:purple"),
+               "oracle": ("*", "tab:orange")}
+
+
+def mark_style(name: str) -> tuple[str, str]:
+    """Marker and colour of a named point: the first `MARK_STYLES` key the name contains, else a green diamond.
+
+    >>> mark_style("skill, no escalation"), mark_style("skill + escalation (measured)")
+    (('v', 'tab:purple'), ('D', 'tab:green'))
+    """
+    return next((style for key, style in MARK_STYLES.items() if key in name), ("D", "tab:green"))
+
+
 def draw_curve(
     ax: Any,
     points: list[SweepPoint],
@@ -71,9 +84,8 @@ def draw_curve(
     for name, pts in (series or {}).items():
         ax.plot([p.cost_per_item for p in pts], [p.accuracy for p in pts], ".--", alpha=0.8,
                 label=f"escalating on {name} below t")
-    styles = {"teacher only": ("s", "tab:red"), "raw student": ("^", "tab:gray")}
     for name, (x, y) in (marks or {}).items():
-        marker, color = styles.get(name, ("D", "tab:green"))
+        marker, color = mark_style(name)
         ax.plot([x], [y], marker, color=color, markersize=9, label=name)
     ax.set_xlabel(cost_label)
     ax.set_ylabel("accuracy")
