@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,9 +95,7 @@ def run_suite(
     data, tasks, skills, out = Path(data), Path(tasks), Path(skills), Path(out)
     console = console or Console(stderr=True)
     names = _chosen_sets(only)
-    if any(not (out / name / "items.jsonl").is_file() or not (tasks / name / "task.yaml").is_file() for name in names):
-        console.print(f"converting the evals sets from {data} …")
-        convert_suite(data, tasks, out, say=console.print)
+    _convert_when_missing(data, tasks, out, names, console.print)
     for n, name in enumerate(names, 1):
         console.print(f"[bold]suite {n}/{len(names)}: {name}[/]")
         task = Task.from_file(tasks / name / "task.yaml")
@@ -258,10 +257,17 @@ def summarise(rows: list[dict[str, Any]], settings: SuiteSettings | None = None)
 
 
 def redraw_suite(out: str | Path, *, tasks: str | Path = Path("bench/suite"), skills: str | Path = Path("skills"),
-                 only: list[str] | None = None, settings: SuiteSettings | None = None) -> dict[str, Any]:
-    """Rebuild `OUT/suite.md`, `suite.json` and `suite.png` from the per-set `eval.json` files (no model calls)."""
+                 only: list[str] | None = None, settings: SuiteSettings | None = None,
+                 data: str | Path | None = None, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Rebuild `OUT/suite.md`, `suite.json` and `suite.png` from the per-set `eval.json` files (no model calls).
+
+    With `data`, a set's items are converted first when missing (a new checkout): the majority baseline, and
+    with it the "teacher too weak" verdict, needs the items the report was scored on.
+    """
     out, tasks, skills = Path(out), Path(tasks), Path(skills)
     settings = settings or _recorded_settings(out)
+    if data is not None:
+        _convert_when_missing(Path(data), tasks, out, [n for n in _chosen_sets(only) if (out / n / "eval.json").is_file()], say)
     rows, reports = [], []
     for name in _chosen_sets(only):
         path = out / name / "eval.json"
@@ -282,6 +288,13 @@ def redraw_suite(out: str | Path, *, tasks: str | Path = Path("bench/suite"), sk
     plot_suite(reports, out / "suite.png")
     summary["files"] = {"table": str(out / "suite.md"), "json": str(out / "suite.json"), "png": str(out / "suite.png")}
     return summary
+
+
+def _convert_when_missing(data: Path, tasks: Path, out: Path, names: list[str], say: Callable[[str], None]) -> None:
+    """Run the conversion when one of `names` lacks its `items.jsonl` or `task.yaml`."""
+    if any(not (out / name / "items.jsonl").is_file() or not (tasks / name / "task.yaml").is_file() for name in names):
+        say(f"converting the evals sets from {data} …")
+        convert_suite(data, tasks, out, say=say)
 
 
 def _recorded_settings(out: Path) -> SuiteSettings | None:

@@ -417,7 +417,7 @@ def bench_suite_cmd(
     chosen = [x.strip() for x in sets.split(",") if x.strip()] if sets else None
     with errors_exit():
         if redraw:
-            summary = redraw_suite(out, tasks=tasks, skills=skills, only=chosen)
+            summary = redraw_suite(out, tasks=tasks, skills=skills, only=chosen, data=data, say=err.print)
         else:
             settings = SuiteSettings(student=student, teacher=teacher, limit=limit, calibrate=calibrate,
                                      signals=tuple(x.strip() for x in signals.split(",") if x.strip()),

@@ -133,6 +133,8 @@ def test_a_teacher_no_better_than_the_commonest_label_is_too_weak_to_judge(evalu
 
 def test_cli_redraw_and_unknown_sets(evaluated):
     out, skills, _ = evaluated
+    for name in ("event_categories", "qa"):  # items already converted: --data is not read
+        (out / name / "items.jsonl").write_text("", encoding="utf-8")
     runner = CliRunner()
     result = runner.invoke(app, ["bench", "suite", "--data", "unused", "--redraw", "--out", str(out), "--skills", str(skills)])
     assert result.exit_code == 0, result.output
@@ -140,3 +142,20 @@ def test_cli_redraw_and_unknown_sets(evaluated):
     result = runner.invoke(app, ["bench", "suite", "--data", "unused", "--redraw", "--out", str(out), "--sets", "nope"])
     assert result.exit_code != 0 and "unknown suite set" in result.output
     assert yaml.safe_load((ROOT / "bench" / "suite" / "qa" / "task.yaml").read_text())["name"] == "sales-call-question"
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="the evals data is read from ../shared/data/evals")
+def test_redraw_in_a_new_checkout_converts_the_items_it_needs(evaluated, tmp_path):
+    """A new checkout has the committed eval.json but no items.jsonl: --redraw converts them from --data first,
+    so the majority baseline (and the "teacher too weak" verdict) is the same as where the run was made."""
+    out, skills, report = evaluated
+    runner = CliRunner()
+    args = ["bench", "suite", "--redraw", "--out", str(out), "--skills", str(skills), "--tasks", str(tmp_path / "tasks")]
+    wrong = runner.invoke(app, [*args, "--data", str(tmp_path / "nowhere")])
+    assert wrong.exit_code != 0 and "is not the evals folder" in wrong.output
+    assert not (out / "qa" / "items.jsonl").exists()
+    result = runner.invoke(app, [*args, "--data", str(DATA)])
+    assert result.exit_code == 0, result.output
+    assert (out / "qa" / "items.jsonl").is_file() and (tmp_path / "tasks" / "qa" / "task.yaml").is_file()
+    items = load_samples(out / "qa" / "items.jsonl")
+    assert len(items) > 20 and "converting the evals sets" in result.output
