@@ -266,14 +266,12 @@ def redraw_suite(out: str | Path, *, tasks: str | Path = Path("bench/suite"), sk
     """
     out, tasks, skills = Path(out), Path(tasks), Path(skills)
     settings = settings or _recorded_settings(out)
+    evaluated = [name for name in _chosen_sets(only) if (out / name / "eval.json").is_file()]
     if data is not None:
-        _convert_when_missing(Path(data), tasks, out, [n for n in _chosen_sets(only) if (out / n / "eval.json").is_file()], say)
+        _convert_when_missing(Path(data), tasks, out, evaluated, say)
     rows, reports = [], []
-    for name in _chosen_sets(only):
-        path = out / name / "eval.json"
-        if not path.is_file():
-            continue
-        report = read_report(path)
+    for name in evaluated:
+        report = read_report(out / name / "eval.json")
         folder = skills / report.skill
         skill = Skill.load(folder) if folder.is_dir() else None
         picked = _evaluated_items(out / name, report, settings)
