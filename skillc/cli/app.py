@@ -193,7 +193,7 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
     finally:
         if out:
             sink.close()
-    err.print(f"{len(items) - int(failed)}/{len(items)} ok · cost ${cost:.6f} · teacher-only estimate ${baseline:.6f}")
+    err.print(f"{len(items) - int(failed)}/{len(items)} ok · " + cost_line(cost, baseline, called=bool(items)))
     if failed:
         raise typer.Exit(3)
 
@@ -630,9 +630,26 @@ def _print_result(skill: Skill, result: RunResult) -> None:
                       f"{r.input_tokens}/{r.output_tokens}" + ("*" if r.tokens_estimated else ""),
                       f"{r.cost_usd:.6f}", f"{r.latency_s:.2f}", r.action or "")
     console.print(table)
-    saving = f" ({result.teacher_baseline_usd / result.cost_usd:.1f}x cheaper)" if result.cost_usd > 0 and result.teacher_baseline_usd > 0 else ""
-    console.print(f"cost ${result.cost_usd:.6f} · teacher-only estimate ${result.teacher_baseline_usd:.6f}{saving}"
+    console.print(cost_line(result.cost_usd, result.teacher_baseline_usd, called=bool(result.trace))
                   + (" · * tokens counted with tiktoken" if any(r.tokens_estimated for r in result.trace) else ""))
+
+
+FREE_HINT = ("no price applies to these models: local ones cost machine time only (`local_hourly_usd` in a --prices "
+             "file, 0 by default). To compare at API prices, `skillc eval` prices their tokens as API models "
+             "(--student-priced-as, --teacher-priced-as)")
+
+
+def cost_line(cost: float, baseline: float, *, called: bool) -> str:
+    """The run's cost against the teacher-only estimate; says why both are $0 when models were called but unpriced.
+
+    >>> cost_line(0.001, 0.01, called=True)
+    'cost $0.001000 · teacher-only estimate $0.010000 (10.0x cheaper)'
+    >>> cost_line(0.0, 0.0, called=True).split(" · ")[2][:31]
+    'no price applies to these model'
+    """
+    saving = f" ({baseline / cost:.1f}x cheaper)" if cost > 0 and baseline > 0 else ""
+    line = f"cost ${cost:.6f} · teacher-only estimate ${baseline:.6f}{saving}"
+    return line + (f" · {FREE_HINT}" if called and cost == 0 and baseline == 0 else "")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -99,6 +99,17 @@ def test_run_single_input_as_json(project):
     assert line["teacher_baseline_usd"] > 0 and line["cost_usd"] == 0.0  # the student is unpriced
 
 
+def test_run_on_unpriced_models_says_why_the_cost_is_zero(project):
+    folder = compile_skill_folder(project)
+    result = runner.invoke(app, [
+        "run", str(folder), "--input", json.dumps({"text": INVOICE_TEXT}), "--student", project["student"],
+        "--escalation", "off",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "cost $0.000000" in result.output and "no price applies to these models" in result.output
+    assert "--teacher-priced-as" in result.output
+
+
 def test_run_batch_escalates_and_writes_one_line_per_input(project):
     folder = compile_skill_folder(project)
     inputs = Path(project["tmp"]) / "inputs.jsonl"
