@@ -1,6 +1,6 @@
 """Counts quoted in BENCHMARKS.md that no benchmark command prints (yet), read from committed files and the data.
 
-`gsm8k-calibration`: the 1.5B student's calibration answers so far (the GSM8K 100-row run's per-item cache),
+`gsm8k-calibration`: the 1.5B student's 50 calibration answers (the GSM8K 100-row run's per-item cache),
 scored against the train answers, and how many right and wrong answers each `consistency` threshold keeps.
 `labels SET`: the expected labels of one suite set (`../shared/data/evals/SET/samples.jsonl`).
 

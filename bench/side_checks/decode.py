@@ -1,4 +1,4 @@
-"""Side checks (2026-12-01) on a running llama-cpp-python server, quoted in BENCHMARKS.md ("Issue 16's 100-row run").
+"""Side checks (2026-12-01) on a running llama-cpp-python server, quoted in BENCHMARKS.md ("GSM8K, 100 rows").
 
 `context`: does a 1,176-token prompt slow decoding? (Run once with `--flash_attn false`, once with `true`.)
 The first call evaluates the long prompt, so the second times decoding alone. `grammar`: decode time with and

@@ -170,6 +170,7 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
     items = [_parse_input(line, f"{inputs}: line {n}") for n, line in lines]
     sink = open(out, "w", encoding="utf-8") if out else sys.stdout
     failed = cost = baseline = 0.0
+    called = False  # any model call made: the $0 hint is for unpriced models, not for inputs all refused
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     try:
         with Progress(*columns, console=err, transient=False) as progress:
@@ -187,13 +188,14 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
                 sink.write(json.dumps(result_line(skill, payload, result, trace=trace), ensure_ascii=False) + "\n")
                 sink.flush()
                 failed += result.error is not None
+                called = called or bool(result.trace)
                 cost += result.cost_usd
                 baseline += result.teacher_baseline_usd
                 progress.advance(bar)
     finally:
         if out:
             sink.close()
-    err.print(f"{len(items) - int(failed)}/{len(items)} ok · " + cost_line(cost, baseline, called=bool(items)))
+    err.print(f"{len(items) - int(failed)}/{len(items)} ok · " + cost_line(cost, baseline, called=called))
     if failed:
         raise typer.Exit(3)
 
