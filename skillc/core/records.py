@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-Source = Literal["teacher", "log", "human", "escalation"]
+Source = Literal["teacher", "log", "human", "escalation", "label"]
 
 
 def new_record(

@@ -31,7 +31,7 @@ END = "END"
 
 Primitive = Literal[
     "extract", "classify", "transform", "compute", "verify", "compare",
-    "search", "simplify", "ask", "retry", "escalate",
+    "search", "simplify", "ask", "retry", "escalate", "vote",
 ]
 LLM_PRIMITIVES: frozenset[str] = frozenset(
     {"extract", "classify", "transform", "verify", "compare", "search", "simplify", "ask", "escalate"}
@@ -87,6 +87,31 @@ class Compression(_Model):
         return self
 
 
+class RetrievalPolicy(_Model):
+    """How many worked examples each student step sees, within how many tokens.
+
+    With `fixed`, every input is shown the same records (by id, in that order) instead of its nearest ones:
+    a prompt prefix that never changes, which a server's prompt cache reuses. On a `vote` step, `k` is the
+    number of labelled neighbours that vote.
+    """
+
+    k: int = Field(3, ge=0, le=20, description="demos retrieved per student step (0: none)")
+    token_budget: int = Field(800, ge=0, description="most tokens the demos may take, fewest-token demos first")
+    mmr: bool = Field(False, description="re-rank candidates by maximal marginal relevance for variety")
+    fixed: list[str] = Field(default_factory=list, description="ids of bank records shown to every input instead")
+
+
+class Passages(_Model):
+    """A `search` step that finds passages by embedding, with no model call: `source` (a long text value) is cut
+    into windows of `window` lines, and the `top` windows most like the query (the step's other reads) are
+    written, in their order in the text."""
+
+    source: str = Field(description="the long text value to search")
+    top: int = Field(3, ge=1, le=20, description="windows kept")
+    window: int = Field(4, ge=1, le=200, description="lines per window (windows overlap by half)")
+    max_chars: int = Field(1500, ge=50, description="a longer line is cut into pieces of this size")
+
+
 class Step(_Model):
     """One node of the skill graph: one primitive, one contract, its failure edges."""
 
@@ -106,6 +131,23 @@ class Step(_Model):
     target: str | None = Field(None, description="retry: the step to go back to")
     prompt: str = Field("", description="extra guidance shown to the executor for this step")
     compression: Compression | None = Field(None, description="LLMLingua on long inputs and demos (student only)")
+    retrieval: RetrievalPolicy | None = Field(None, description="this step's demos (or, on a vote step, neighbours); "
+                                                                "None: the skill's `retrieval`")
+    examples_from: str | None = Field(None, description="the step whose bank records this step shows or votes over "
+                                                        "(default: its own)")
+    min_share: float | None = Field(None, gt=0, le=1, description="vote: below this share of agreeing neighbours "
+                                                                  "the step writes null, for a later step to answer")
+    passages: Passages | None = Field(None, description="search: find passages by embedding, no model call")
+
+    @property
+    def uses_model(self) -> bool:
+        """Whether running this step calls a model (a `search` with `passages` and a `vote` do not)."""
+        return self.primitive in LLM_PRIMITIVES and not (self.primitive == "search" and self.passages is not None)
+
+    @property
+    def bank_step(self) -> str:
+        """The step id whose example-bank records this step reads."""
+        return self.examples_from or self.id
 
 
 class Branch(_Model):
@@ -137,6 +179,27 @@ class SkillDesign(_Model):
     failure_modes: list[FailureMode] = Field(default_factory=list)
 
 
+class LearnedGate(_Model):
+    """A logistic model over a step's confidence signals, learned on held-out items (`skillc.eval.gate`).
+
+    score = 1 / (1 + exp(-(bias + sum(weights[i] * signal[i])))); the step escalates when score < threshold.
+    Plain numbers only: loading it runs no code. A signal missing from a step reads as `defaults[i]`.
+    """
+
+    kind: Literal["logistic"] = "logistic"
+    features: list[str] = Field(min_length=1)
+    weights: list[float]
+    bias: float = 0.0
+    defaults: list[float] = Field(default_factory=list)
+    threshold: float = Field(0.5, description="escalate below this score (above 1: every item)")
+
+    @model_validator(mode="after")
+    def _same_length(self) -> LearnedGate:
+        if len(self.weights) != len(self.features) or (self.defaults and len(self.defaults) != len(self.features)):
+            raise ValueError("a learned gate needs one weight (and default) per feature")
+        return self
+
+
 class EscalationPolicy(_Model):
     """When a student step goes to the teacher: on a failed check always, and on low confidence.
 
@@ -145,22 +208,18 @@ class EscalationPolicy(_Model):
     """
 
     mode: Literal["step", "task", "off"] = "step"
-    signals: list[Literal["consistency", "logprobs", "verify"]] = Field(
+    signals: list[Literal["consistency", "logprobs", "verify", "neighbours", "peer"]] = Field(
         default_factory=list, description="confidence signals measured per student step")
+    peer: str | None = Field(None, description="peer: the second cheap model's URI (a run's RunConfig.peer wins; "
+                                               "default local:tiny)")
+    neighbours: int = Field(8, ge=1, le=50, description="neighbours: labelled bank records compared with the answer")
     samples: int = Field(3, ge=1, le=16, description="consistency: extra answers sampled per step")
     temperature: float = Field(0.7, gt=0.0, le=2.0, description="consistency: sampling temperature")
     vote: bool | None = Field(None, description="consistency: answer with the majority of the answer and its samples; "
                                                 "the confidence is the majority's share (unset: off)")
     thresholds: dict[str, float] = Field(default_factory=dict, description="signal -> escalate below this value")
     calibration: dict[str, Any] | None = Field(None, description="how the thresholds were calibrated")
-
-
-class RetrievalPolicy(_Model):
-    """How many worked examples each student step sees, within how many tokens."""
-
-    k: int = Field(3, ge=0, le=20, description="demos retrieved per student step (0: none)")
-    token_budget: int = Field(800, ge=0, description="most tokens the demos may take, fewest-token demos first")
-    mmr: bool = Field(False, description="re-rank candidates by maximal marginal relevance for variety")
+    gate: LearnedGate | None = Field(None, description="signals combined into one score, escalating below its threshold")
 
 
 class GrowthPolicy(_Model):
@@ -180,7 +239,8 @@ class RunLimits(_Model):
 
 class Provenance(_Model):
     teacher: str
-    design: Literal["architect", "fallback"] = Field("architect", description="fallback: the architect's designs failed")
+    design: str = Field("architect", description="architect; fallback: the architect's designs failed; or the kept "
+                                                   "candidate of a search on a dev split (e.g. `classify`, `vote`)")
     compiled_at: str
     skillc_version: str
     repairs: int = 0
@@ -188,6 +248,8 @@ class Provenance(_Model):
     compile_tokens: dict[str, int] = Field(default_factory=dict)
     traces: dict[str, Any] = Field(default_factory=dict)
     normalized: list[str] = Field(default_factory=list, description="gaps in the teacher's design that skillc filled")
+    student: str | None = Field(None, description="the student the candidates were scored with")
+    search: dict[str, Any] | None = Field(None, description="the search: splits, every candidate's dev score, the kept one and why")
 
 
 class SkillSpec(SkillDesign):
@@ -311,6 +373,19 @@ def _step_errors(step: Step, design: SkillDesign, known: set[str], values: set[s
         errors.append(f"{where} is a classify step: its contract must give the labels as an `enum`")
     if step.check is not None:
         errors.extend(_check_errors(where, step.check, values))
+    if step.examples_from is not None and step.examples_from not in known:
+        errors.append(f"{where} takes its examples from {step.examples_from!r}, which is not a step id")
+    if step.primitive == "vote" and not step.writes:
+        errors.append(f"{where} is a vote step: it must write the label its neighbours vote on")
+    if step.min_share is not None and step.primitive != "vote":
+        errors.append(f"{where}: min_share applies to vote steps only")
+    if step.passages is not None:
+        if step.primitive != "search":
+            errors.append(f"{where}: passages apply to search steps only")
+        elif step.passages.source not in step.reads:
+            errors.append(f"{where} searches {step.passages.source!r}, which it does not read")
+        elif len(step.writes) != 1:
+            errors.append(f"{where} finds passages and must write exactly one value (the passages' text)")
     return errors
 
 

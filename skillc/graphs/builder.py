@@ -25,8 +25,8 @@ from langgraph.types import RetryPolicy
 
 from skillc.core.errors import InvalidInputError, UnsafeExpressionError
 from skillc.core.safe_eval import safe_eval
-from skillc.core.spec import LLM_PRIMITIVES, SkillSpec, Step
-from skillc.graphs.config import Escalation, RunConfig, step_compressor
+from skillc.core.spec import SkillSpec, Step
+from skillc.graphs.config import DEFAULT_PEER, Escalation, RunConfig, step_compressor
 from skillc.graphs.demos import DemoBank
 from skillc.graphs.failure import (
     ESCALATE_TASK,
@@ -43,7 +43,9 @@ from skillc.graphs.primitives import (
     finish_node,
     llm_node,
     node_name,
+    passages_node,
     retry_node,
+    vote_node,
 )
 from skillc.graphs.state import state_schemas, value_keys, values_of
 
@@ -56,7 +58,9 @@ def whole_task_step(spec: SkillSpec) -> Step | None:
     70% for the teacher alone, 25% for the same teacher on the escalated step). The teacher's answer is
     still recorded as a worked example of the step.
     """
-    if len(spec.steps) != 1 or spec.steps[0].primitive not in LLM_PRIMITIVES or spec.steps[0].primitive == "escalate":
+    if len(spec.steps) != 1 or spec.steps[0].primitive == "escalate":
+        return None
+    if not (spec.steps[0].uses_model or spec.steps[0].primitive == "vote"):
         return None
     step = spec.steps[0]
     outputs = set(spec.output_schema.get("properties", {}))
@@ -95,6 +99,7 @@ def build_graph(
         retrieval=spec.retrieval,
         confidence=spec.escalation,
         compressor=step_compressor(spec, config.compressor),
+        peer=peer_model(spec, config),
     )
     policy = retry_policy or transport_retry_policy()
     state, inputs, outputs = state_schemas(spec)
@@ -120,6 +125,14 @@ def build_graph(
     return builder
 
 
+def peer_model(spec: SkillSpec, config: RunConfig) -> Any:
+    """The second cheap model the `peer` signal asks: the run's, else the skill's `escalation.peer`, else
+    `local:tiny`; None when no step measures `peer`."""
+    if "peer" not in spec.escalation.signals:
+        return None
+    return config.handle("peer") or RunConfig(peer=spec.escalation.peer or DEFAULT_PEER).handle("peer")
+
+
 def drawable(graph: Any, *, self_loops: bool = True) -> Any:
     """The compiled graph's drawing without langgraph's internal error-handler nodes.
 
@@ -140,7 +153,14 @@ def _add_step(builder: StateGraph, spec: SkillSpec, step: Step, ex: Executors, p
         ends = tuple(dict.fromkeys([step.target or "", node_name(step.next) if step.next else END]))
         builder.add_node(step.id, retry_node(step, target_bound), destinations=ends)
         return
-    action = compute_node(step, ex) if step.primitive == "compute" else llm_node(step, ex)
+    if step.primitive == "compute":
+        action = compute_node(step, ex)
+    elif step.primitive == "vote":
+        action = vote_node(step, ex)
+    elif step.passages is not None:
+        action = passages_node(step, ex)
+    else:
+        action = llm_node(step, ex)
     builder.add_node(
         step.id,
         action,

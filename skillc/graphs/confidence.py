@@ -13,6 +13,12 @@ signal, a schema or check failure, needs no extra work: it is the failure itself
 - `logprobs`: the probability the model gave the answer fields' value tokens (the product of their token
   probabilities), from the backend's token logprobs (OpenAI, llama.cpp with `local:NAME?logprobs`).
 - `verify`: 1 if the student, asked to check the answer, says it is correct, else 0.
+- `neighbours`: the share of the bank's k nearest labelled records that carry the same answer (no model call;
+  on a `vote` step, the vote's share).
+- `peer`: 1 if a second cheap model (`escalation.peer`, e.g. `local:tiny`), asked the same step, gives the same
+  answer, else 0.
+
+A `LearnedGate` (`escalation.gate`, fitted by `skillc.eval.gate`) combines the signals into one score.
 
 Example:
     >>> answer_fields({"reasoning": {"type": "string"}, "answer": {"type": "number"}}, ["reasoning", "answer"])
@@ -29,10 +35,11 @@ from typing import Any
 
 from skillc.core.answers import answers_equal
 from skillc.core.contracts import TEXT_FIELDS, contract_errors
+from skillc.core.spec import LearnedGate
 from skillc.graphs.prompts import VERIFY_CONTRACT
 
-SIGNALS = ("check", "consistency", "logprobs", "verify")
-STEP_SIGNALS = ("consistency", "logprobs", "verify")  # measured per step; `check` is read from the trace
+SIGNALS = ("check", "consistency", "logprobs", "verify", "neighbours", "peer")
+STEP_SIGNALS = ("consistency", "logprobs", "verify", "neighbours", "peer")  # per step; `check` is read from the trace
 _KEY = r'"{name}"\s*:\s*'
 _VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d[\d.eE+\-]*|true|false|null')
 
@@ -122,6 +129,26 @@ def verify_confidence(reply: str) -> float | None:
     if contract_errors(verdict, VERIFY_CONTRACT):
         return None
     return 1.0 if verdict["ok"] else 0.0
+
+
+def gate_score(gate: LearnedGate, confidence: dict[str, float]) -> float:
+    """The learned gate's score of one step's signals (a signal not measured reads as its default).
+
+    >>> g = LearnedGate(features=["neighbours"], weights=[4.0], bias=-2.0, defaults=[0.5])
+    >>> round(gate_score(g, {"neighbours": 1.0}), 3), gate_score(g, {})
+    (0.881, 0.5)
+    """
+    defaults = gate.defaults or [1.0] * len(gate.features)
+    z = gate.bias + sum(w * float(confidence.get(f, d)) for f, w, d in zip(gate.features, gate.weights, defaults, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+
+def gate_reasons(gate: LearnedGate | None, confidence: dict[str, float]) -> list[str]:
+    """Why the learned gate escalates this answer (empty when it passes or there is no gate)."""
+    if gate is None:
+        return []
+    value = gate_score(gate, confidence)
+    return [f"gate score {value:.3g} < {gate.threshold:.3g}"] if value < gate.threshold else []
 
 
 def below(confidence: dict[str, float], thresholds: dict[str, float]) -> list[str]:

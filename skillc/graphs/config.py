@@ -23,6 +23,7 @@ from skillc.adapters.pricing import PriceTable
 from skillc.core.spec import RunLimits
 
 Escalation = Literal["step", "task", "off"]
+DEFAULT_PEER = "local:tiny"  # the second cheap model of the `peer` signal, unless the skill or the run names one
 LIMITS_KEY = "skillc_limits"  # in the graph's `configurable`: {"timeout_s", "deadline", "deadline_s"}
 
 
@@ -52,6 +53,7 @@ class RunConfig:
         timeout_s, deadline_s, max_input_bytes: per-call timeout, whole-run deadline and input size cap;
             None keeps the skill's `limits` (see `SkillSpec.limits`).
         compressor: what runs the steps' `compression` (None: the process-wide LLMLingua compressor).
+        peer: the second cheap model of the `peer` confidence signal (None: the skill's `escalation.peer`).
     """
 
     student: Any = None
@@ -62,6 +64,7 @@ class RunConfig:
     deadline_s: float | None = None
     max_input_bytes: int | None = None
     compressor: Any = None
+    peer: Any = None
 
     @classmethod
     def of(cls, config: RunConfig | None = None, **given: Any) -> RunConfig:
@@ -85,7 +88,7 @@ class RunConfig:
 
     def handle(self, role: str) -> ModelHandle | None:
         """The resolved `student` or `teacher`, or None when it was not given."""
-        model = self.teacher if role == "teacher" else self.student
+        model = {"teacher": self.teacher, "peer": self.peer}.get(role, self.student)
         return None if model is None else resolve_model(model)
 
 

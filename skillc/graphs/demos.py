@@ -49,9 +49,20 @@ def demo_messages(bank: DemoBank | None, step: str, inputs: dict[str, Any], poli
     `shown` maps a record to the record its demo shows (default: itself; compression passes one with the
     compressed inputs and reasoning), and the token budget counts what is shown.
     """
-    if bank is None or policy.k <= 0 or len(bank) == 0:
+    out: list[tuple[str, str]] = []
+    for record in demo_records(bank, step, inputs, policy, shown):
+        user, assistant = _pair(shown(record) if shown else record)
+        out += [("user", user), ("assistant", assistant)]
+    return out
+
+
+def demo_records(bank: DemoBank | None, step: str, inputs: dict[str, Any], policy: RetrievalPolicy,
+                 shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The records a step's prompt shows for `inputs`: the `fixed` ones, else the `k` nearest, within the token
+    budget (fewest-token records first; ties: the more similar), in similarity order."""
+    if bank is None or len(bank) == 0 or (policy.k <= 0 and not policy.fixed):
         return []
-    found = bank.search(inputs, k=policy.k, step=step, mmr=policy.mmr)
+    found = fixed_records(bank, policy.fixed) if policy.fixed else bank.search(inputs, k=policy.k, step=step, mmr=policy.mmr)
     pairs = [(r, _pair(shown(r) if shown else r)) for r in found]
     cost = {id(r): count_tokens(u) + count_tokens(a) for r, (u, a) in pairs}
     chosen: set[int] = set()
@@ -60,11 +71,13 @@ def demo_messages(bank: DemoBank | None, step: str, inputs: dict[str, Any], poli
         if spent + cost[id(record)] <= policy.token_budget:
             chosen.add(id(record))
             spent += cost[id(record)]
-    out: list[tuple[str, str]] = []
-    for record, (user, assistant) in pairs:
-        if id(record) in chosen:
-            out += [("user", user), ("assistant", assistant)]
-    return out
+    return [record for record, _ in pairs if id(record) in chosen]
+
+
+def fixed_records(bank: DemoBank, ids: list[str]) -> list[dict[str, Any]]:
+    """The bank's records with these ids, in the order given (ids the bank lacks are skipped)."""
+    by_id = {r.get("id"): r for r in getattr(bank, "records", [])}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _pair(record: dict[str, Any]) -> tuple[str, str]:

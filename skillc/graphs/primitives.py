@@ -57,12 +57,15 @@ from skillc.graphs.confidence import (
     answer_fields,
     below,
     consistency,
+    gate_reasons,
     logprob_confidence,
     majority,
     verify_confidence,
 )
 from skillc.graphs.config import Escalation, call_limits
-from skillc.graphs.demos import DemoBank, demo_messages
+from skillc.graphs.demos import DemoBank, demo_messages, demo_records
+from skillc.graphs.passages import find_passages, query_text
+from skillc.graphs.vote import agreement, neighbour_vote
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
 from skillc.graphs.prompts import (
     simplified_contract,
@@ -89,10 +92,11 @@ class Executors:
     retrieval: RetrievalPolicy = field(default_factory=RetrievalPolicy)
     confidence: EscalationPolicy = field(default_factory=EscalationPolicy)
     compressor: TextCompressor | None = None
+    peer: ModelHandle | None = None
     _counters: dict[int, Callable[[str], int]] = field(default_factory=dict, repr=False, compare=False)
 
     def model(self, role: str) -> ModelHandle:
-        handle = self.teacher if role == "teacher" else self.student
+        handle = self.teacher if role == "teacher" else self.peer if role == "peer" else self.student
         if handle is None:
             raise BackendUnavailable(f"no {role} model was given to this skill graph")
         return handle
@@ -117,6 +121,19 @@ class Executors:
             timeout = remaining if timeout is None else min(timeout, remaining)
         return call_model(self.model(role), messages, prices=self.prices, json_schema=schema, timeout=timeout,
                           deadline=deadline, **kwargs)
+
+    def retrieval_of(self, step: Step) -> RetrievalPolicy:
+        """The step's own retrieval policy, else the skill's."""
+        return step.retrieval or self.retrieval
+
+    def embeddings(self) -> Any:
+        """The embedding model for passages: the bank's, else the offline default."""
+        found = getattr(self.bank, "embeddings", None)
+        if found is None:
+            from skillc.adapters.embeddings import default_embeddings
+
+            found = default_embeddings()
+        return found
 
 
 def node_name(target: str) -> str:
@@ -157,7 +174,7 @@ def llm_node(step: Step, ex: Executors) -> Node:
         if role == "student" and step.compression is not None and ex.compressor is not None:
             shown, squeezed = compress_inputs(step, inputs, ex.compressor, count=ex.token_counter("student"))
         messages = step_messages(ex.task, step, shown, contract=contract, feedback=feedback)
-        demos = demo_messages(ex.bank, step.id, inputs, ex.retrieval,
+        demos = demo_messages(ex.bank, step.bank_step, inputs, ex.retrieval_of(step),
                               shown=lambda r: demo_shown(step, r, ex.compressor)) if role == "student" else []
         messages = [messages[0], *demos, *messages[1:]]
         signals = _signals(step, ex, role)
@@ -179,22 +196,24 @@ def llm_node(step: Step, ex: Executors) -> Node:
             output = {**output, **{w: reply for w in step.writes}}
         writes = {w: output.get(w) for w in step.writes}
         update = _finish_step(step, ex, state, output, writes, contract, record)
-        if signals:
-            _gate(step, ex, signals, messages, contract, call, output, update, {**values_of(state), **writes})
+        if signals or ex.confidence.gate is not None:
+            _gate(step, ex, signals, messages, contract, call, output, update, {**values_of(state), **writes},
+                  attempt=_attempt(step, state))
         return update
 
     return node
 
 
 def _signals(step: Step, ex: Executors, role: str) -> list[str]:
-    """The confidence signals measured on this call: student LLM steps only (not `ask`)."""
+    """The confidence signals measured on this call: student LLM steps only (not `ask`); `peer` only with a peer."""
     if role != "student" or step.primitive in ("ask", "escalate"):
         return []
-    return list(ex.confidence.signals)
+    return [s for s in ex.confidence.signals if s != "peer" or ex.peer is not None]
 
 
 def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], contract: dict[str, Any],
-          call: CallResult, output: dict[str, Any], update: dict[str, Any], values: dict[str, Any]) -> None:
+          call: CallResult, output: dict[str, Any], update: dict[str, Any], values: dict[str, Any], *,
+          attempt: int = 1) -> None:
     """Measure the step's confidence signals into its trace record; below a threshold, fail as `low_confidence`.
 
     The gate only fails a step that can escalate (escalation on and `escalate` in its `on_fail`); otherwise
@@ -227,14 +246,43 @@ def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], co
         verdict = verify_confidence(check.text)
         if verdict is not None:
             scores["verify"] = verdict
+    if "neighbours" in signals:
+        inputs = {k: values.get(k) for k in step.reads}
+        share = agreement(ex.bank, step.bank_step, inputs, update_answer(update, step), fields, ex.confidence.neighbours)
+        if share is not None:
+            scores["neighbours"] = share
+    if "peer" in signals:
+        scores["peer"] = _peer_agreement(step, ex, messages, contract, update_answer(update, step), fields, extra)
     trace = update[TRACE]
     trace[0] = {**trace[0], "confidence": scores}
     trace.extend(extra)
     can_escalate = ex.escalation != "off" and "escalate" in step.on_fail
-    reasons = below(scores, ex.confidence.thresholds) if can_escalate else []
+    reasons = (below(scores, ex.confidence.thresholds) + gate_reasons(ex.confidence.gate, {**scores, "check": 1 / attempt})
+               if can_escalate else [])
     if reasons:
         raise StepFailure("low_confidence", "low confidence: " + "; ".join(reasons),
                           record={**trace[0], "_extra": trace[1:]}, attempt=call.text)
+
+
+def update_answer(update: dict[str, Any], step: Step) -> dict[str, Any]:
+    """The answer a step's update writes (after a vote, the majority's)."""
+    return {w: update.get(w) for w in step.writes}
+
+
+def _peer_agreement(step: Step, ex: Executors, messages: list[Any], contract: dict[str, Any], answer: dict[str, Any],
+                    fields: list[str], extra: list[dict[str, Any]]) -> float:
+    """The `peer` signal: 1.0 when the second cheap model, given the same messages, gives the same answer."""
+    from skillc.core.answers import answers_equal
+
+    call = ex.call("peer", messages, contract, max_tokens=contract_max_tokens(contract))
+    try:
+        parsed: dict[str, Any] | None = parse_json_object(call.text)
+    except MalformedOutputError:
+        parsed = None
+    extra.append(call_record(f"{step.id}.peer", step.primitive, "student", call, output=parsed))
+    if parsed is None:
+        return 0.0
+    return float(all(answers_equal(answer.get(f), parsed.get(f), arithmetic=True) for f in fields))
 
 
 def _sample_calls(ex: Executors, messages: list[Any], contract: dict[str, Any]) -> list[CallResult]:
@@ -302,6 +350,65 @@ def compute_node(step: Step, ex: Executors) -> Node:
     return node
 
 
+def vote_node(step: Step, ex: Executors) -> Node:
+    """Node for `vote`: the majority answer of the nearest labelled records, no model (`skillc.graphs.vote`).
+
+    Its share is the `neighbours` signal. Below `min_share` it writes null (a decision edge sends the input on);
+    otherwise the skill's gate (thresholds, learned gate) may escalate it. Escalated, the teacher answers the
+    step as a classification.
+    """
+    fields = [w for w in step.writes]
+
+    def node(state: dict[str, Any]) -> dict[str, Any]:
+        _enforce_visits(step, state)
+        if (state.get(MODE) or {}).get(step.id) == "teacher":
+            return llm_node(step, ex)(state)
+        values = values_of(state)
+        inputs = {k: values.get(k) for k in step.reads}
+        k = ex.retrieval_of(step).k
+        answer, share, found = neighbour_vote(ex.bank, step.bank_step, inputs, fields, k)
+        record = {"step": step.id, "primitive": "vote", "role": "compute", "ok": True, "attempt": _attempt(step, state),
+                  "inputs": inputs, "confidence": {"neighbours": share}, "vote": {"answers": found, "share": share}}
+        if answer is None:
+            raise StepFailure("vote", f"the example bank holds no labelled record of step {step.bank_step!r} to vote with",
+                              record=record)
+        if step.min_share is not None and share < step.min_share:
+            record = {**record, "output": {f: None for f in fields}, "action": f"share {share:.2f} < {step.min_share:g}: passed on"}
+            return {**{f: None for f in fields}, TRACE: [record], VISITS: {step.id: (state.get(VISITS) or {}).get(step.id, 0) + 1}}
+        update = _finish_step(step, ex, state, answer, answer, step.contract, record)
+        can_escalate = ex.escalation != "off" and "escalate" in step.on_fail
+        scores = {"neighbours": share}
+        reasons = (below(scores, ex.confidence.thresholds) + gate_reasons(ex.confidence.gate, {**scores, "check": 1.0})
+                   if can_escalate else [])
+        if reasons:
+            raise StepFailure("low_confidence", "low confidence: " + "; ".join(reasons), record=update[TRACE][0],
+                              attempt=json.dumps(answer, ensure_ascii=False))
+        return update
+
+    return node
+
+
+def passages_node(step: Step, ex: Executors) -> Node:
+    """Node for a `search` step with `passages`: the windows of a long text most like the query, no model."""
+    settings = step.passages
+    assert settings is not None
+    others = [r for r in step.reads if r != settings.source]
+
+    def node(state: dict[str, Any]) -> dict[str, Any]:
+        _enforce_visits(step, state)
+        values = values_of(state)
+        started = time.perf_counter()
+        text = str(values.get(settings.source) or "")
+        found = find_passages(text, query_text(values, others, step.instruction), settings, ex.embeddings())
+        output = {step.writes[0]: found}
+        record = {"step": step.id, "primitive": "search", "role": "compute", "ok": True, "attempt": _attempt(step, state),
+                  "inputs": {k: values.get(k) for k in others}, "latency_s": time.perf_counter() - started,
+                  "raw": f"{len(found)} of {len(text)} characters kept"}
+        return _finish_step(step, ex, state, output, output, step.contract, record)
+
+    return node
+
+
 def retry_node(step: Step, target_bound: int) -> Node:
     """Node for `retry`: go back to `target` while its visit bound allows, else on to `next`."""
     target = step.target or ""
@@ -326,9 +433,13 @@ def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: di
     def node(state: dict[str, Any]) -> dict[str, Any]:
         values = values_of(state)
         inputs = {k: values.get(k) for k in input_fields}
-        call = ex.call("teacher", task_messages(ex.task, inputs, output_schema), output_schema,
+        demos = (demo_records(ex.bank, learn_as.bank_step, inputs, ex.retrieval_of(learn_as))
+                 if learn_as is not None else [])
+        call = ex.call("teacher", task_messages(ex.task, inputs, output_schema, demos=demos), output_schema,
                        max_tokens=contract_max_tokens(output_schema))
         record = call_record(ESCALATE_TASK, "escalate", "teacher", call, inputs=inputs)
+        if demos:
+            record["demos"] = len(demos)
         output = _parse(call, record)
         errors = contract_errors(output, output_schema)
         if errors:

@@ -8,8 +8,8 @@ Example:
     ...             reads=["text"], writes=["label"], next="END",
     ...             contract={"type": "object", "properties": {"label": {"enum": ["invoice", "other"]}}})
     >>> messages = step_messages("Sort documents.", step, {"text": "Invoice #1"})
-    >>> "Choose exactly one label" in messages[1][1]
-    True
+    >>> "Choose exactly one label" in messages[0][1], messages[1][1].splitlines()
+    (True, ['Step `kind`. Inputs:', '{"text": "Invoice #1"}'])
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ PRIMITIVE_LINES: dict[str, str] = {
     "ask": "Write one short question to the user that asks for the missing information.",
     "escalate": "Do this step carefully; a smaller model could not.",
     "compute": "Compute the value as instructed.",
+    "vote": "Choose exactly one label from the allowed set.",
 }
 
 VERIFY_CONTRACT: dict[str, Any] = {
@@ -64,7 +65,18 @@ def step_messages(
     contract: dict[str, Any] | None = None,
     feedback: dict[str, Any] | None = None,
 ) -> list[tuple[str, str]]:
-    """Messages for one LLM step: system, the step, and any feedback from a failed attempt."""
+    """Messages for one LLM step: the stable part first, then the inputs, then any feedback from a failed attempt.
+
+    The system message holds everything that is the same for every input of the step (role, task, step,
+    instruction, labels, contract), so a server that caches prompt prefixes (llama.cpp) evaluates it once;
+    demos go between it and the inputs (`skillc.graphs.demos`).
+    """
+    return ([("system", step_preamble(task, step, contract=contract)), ("user", inputs_message(step, inputs))]
+            + feedback_messages(feedback))
+
+
+def step_preamble(task: str, step: Step, *, contract: dict[str, Any] | None = None) -> str:
+    """The part of a step's prompt that does not depend on the input: the prefix a prompt cache reuses."""
     contract = contract or step.contract
     lines = [
         f"Task: {task}",
@@ -72,14 +84,22 @@ def step_messages(
         PRIMITIVE_LINES.get(step.primitive, ""),
         f"Instruction: {step.instruction}",
     ]
-    if step.primitive == "classify":
-        labels = [v for p in contract.get("properties", {}).values() if isinstance(p, dict) for v in p.get("enum", [])]
-        lines.append(f"Allowed labels: {_dump(labels)}")
+    if step.primitive in ("classify", "vote"):
+        lines.append(f"Allowed labels: {_dump(contract_labels(contract))}")
     if step.prompt:
         lines.append(f"Guidance: {step.prompt}")
-    lines += ["Inputs:", _dump(inputs), "Answer with one JSON object that matches this contract:", _dump(contract)]
-    messages: list[tuple[str, str]] = [("system", EXECUTOR_SYSTEM), ("user", "\n".join(x for x in lines if x))]
-    return messages + feedback_messages(feedback)
+    lines += ["Answer with one JSON object that matches this contract:", _dump(contract)]
+    return EXECUTOR_SYSTEM + "\n\n" + "\n".join(x for x in lines if x)
+
+
+def inputs_message(step: Step, inputs: dict[str, Any]) -> str:
+    """The user turn that carries one input."""
+    return f"Step `{step.id}`. Inputs:\n" + _dump(inputs)
+
+
+def contract_labels(contract: dict[str, Any]) -> list[Any]:
+    """Every label the contract's `enum` properties allow, in order."""
+    return [v for p in contract.get("properties", {}).values() if isinstance(p, dict) for v in p.get("enum", [])]
 
 
 def feedback_messages(feedback: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -113,15 +133,21 @@ def verify_messages(task: str, step: Step, inputs: dict[str, Any], output: dict[
     return [("system", EXECUTOR_SYSTEM), ("user", user)]
 
 
-def task_messages(task: str, inputs: dict[str, Any], output_schema: dict[str, Any]) -> list[tuple[str, str]]:
-    """The whole task in one prompt: whole-task escalation, and the teacher-only baseline."""
-    user = "\n".join(
-        [
-            f"Task: {task}",
-            "Input:",
-            _dump(inputs),
-            "Think it through, then answer with one JSON object that matches this schema:",
-            _dump(output_schema),
-        ]
-    )
-    return [("system", "You are an expert. Solve the task completely and correctly."), ("user", user)]
+EXPERT_SYSTEM = "You are an expert. Solve the task completely and correctly."
+
+
+def task_messages(task: str, inputs: dict[str, Any], output_schema: dict[str, Any],
+                  demos: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+    """The whole task in one prompt: whole-task escalation, and the teacher-only (or raw-student) baseline.
+
+    `demos` (records with `input` and `output`) are shown as solved examples between the stable part (the
+    task and its schema) and the input: the *teacher + demos* baseline, and escalation of a skill whose
+    student saw the same demos.
+    """
+    system = "\n".join([EXPERT_SYSTEM, "", f"Task: {task}",
+                        "Think it through, then answer with one JSON object that matches this schema:",
+                        _dump(output_schema)])
+    shown: list[tuple[str, str]] = []
+    for demo in demos or []:
+        shown += [("user", "Solved example. Input:\n" + _dump(demo.get("input", {}))), ("assistant", _dump(demo.get("output", {})))]
+    return [("system", system), *shown, ("user", "Input:\n" + _dump(inputs))]

@@ -52,7 +52,7 @@ from skillc.core.manifest import (
     signed_length,
     write_manifest,
 )
-from skillc.skills.quality import QualityFilter, input_text
+from skillc.skills.quality import INPUT_TEXT_LAYOUT, QualityFilter, input_text
 from skillc.skills.quarantine import Quarantine, review_flags
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,7 @@ class ExampleBank:
         assert self.folder is not None
         return {
             "embeddings": embeddings_id(self._embeddings()),
+            "text": INPUT_TEXT_LAYOUT,
             "dim": int(self._index.d),
             "count": int(self._index.ntotal),
             "kind": "hnsw" if isinstance(self._index, faiss.IndexHNSW) else "flat",
@@ -229,7 +230,8 @@ class ExampleBank:
             return None
         try:
             meta = json.loads((self.folder / INDEX_META).read_text())
-            if meta.get("embeddings") != embeddings_id(self._embeddings()) or meta["count"] > len(self.records):
+            if (meta.get("embeddings") != embeddings_id(self._embeddings()) or meta.get("text") != INPUT_TEXT_LAYOUT
+                    or meta["count"] > len(self.records)):
                 return None
             if meta.get("examples_sha256") != _prefix_sha256(self.folder / EXAMPLES, self._byte_length(meta["count"])):
                 return None

@@ -44,8 +44,7 @@ def export_row(fmt: Format, task: str, step: Step, record: dict[str, Any], *, wi
     if fmt == "sharegpt":
         return {"conversations": [{"from": "system", "value": system}, {"from": "human", "value": user},
                                   {"from": "gpt", "value": answer}]}
-    instruction, _, inputs = user.partition("\nInputs:\n")
-    return {"instruction": f"{system}\n\n{instruction}", "input": f"Inputs:\n{inputs}", "output": answer}
+    return {"instruction": system, "input": user, "output": answer}
 
 
 def export_rows(

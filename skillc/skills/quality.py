@@ -63,18 +63,23 @@ def normalized_text(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+INPUT_TEXT_LAYOUT = "short-fields-first"  # stored beside a bank's index: a change of layout rebuilds it
+
+
 def input_text(value: Any) -> str:
-    """The text of a record's input: a lone string field as is, otherwise `key: value` lines.
+    """The text of a record's input: a lone string field as is, otherwise `key: value` lines, shortest first,
+    so that one long field (a schedule, a transcript) cannot push the others past the embedding model's window.
 
     >>> input_text({"question": "2+2?"})
     '2+2?'
-    >>> input_text({"a": 1, "b": "x"})
-    'a: 1\\nb: x'
+    >>> input_text({"schedule": "a long list of slots", "b": 1})
+    'b: 1\\nschedule: a long list of slots'
     """
     if isinstance(value, dict):
         if len(value) == 1 and isinstance(next(iter(value.values())), str):
             return next(iter(value.values()))
-        return "\n".join(f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}" for k, v in value.items())
+        lines = [f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}" for k, v in value.items()]
+        return "\n".join(sorted(lines, key=len))
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 

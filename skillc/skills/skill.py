@@ -194,7 +194,7 @@ class Skill:
 
     def _compiled_graph(self, config: RunConfig) -> Any:
         """The compiled graph for this configuration, built once and reused across runs (batch hot path)."""
-        models = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (config.student, config.teacher))
+        models = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (config.student, config.teacher, config.peer))
         key = (*models, config.escalation, id(config.prices), id(self.spec), id(self._bank))
         if key not in self._compiled:
             self._compiled = {key: self.graph(config=config).compile()}

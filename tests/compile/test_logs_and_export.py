@@ -143,7 +143,7 @@ def validate_row(fmt: str, row: dict) -> None:
         assert all(isinstance(m["value"], str) and m["value"] for m in row["conversations"])
     else:
         assert set(row) == {"instruction", "input", "output"} and all(isinstance(v, str) and v for v in row.values())
-        assert "Step `solve`" in row["instruction"] and row["input"].startswith("Inputs:\n{")
+        assert "Step `solve`" in row["instruction"] and row["input"].startswith("Step `solve`. Inputs:\n{")
 
 
 def test_fill_contract_writes_the_final_number_into_an_expression_field():

@@ -210,7 +210,7 @@ def test_simplify_lowers_the_bar_to_required_fields(invoice_spec):
     result = Skill(spec).run({"text": INVOICE_TEXT}, student=student, teacher=teacher)
     assert result.ok
     assert actions(result) == [("fields", "contract", "simplify")]
-    assert "currency" in student.prompts[1][1].text and "currency" not in student.prompts[2][1].text
+    assert "currency" in student.prompts[1][0].text and "currency" not in student.prompts[2][0].text
 
 
 def loop_spec() -> SkillSpec:
