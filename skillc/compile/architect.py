@@ -13,8 +13,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skillc.compile.plan import plan_schema
+from pydantic import ValidationError
+
+from skillc.adapters.calls import call_model
+from skillc.adapters.json_output import close_truncated_json, parse_json_object
+from skillc.adapters.models import ModelHandle
+from skillc.adapters.pricing import PriceTable
+from skillc.compile.normalize import normalize_design
+from skillc.compile.plan import expand_plan, plan_schema
+from skillc.core.errors import MalformedOutputError
+from skillc.core.spec import SkillDesign, SkillSpec
 from skillc.core.task import Sample, Task
+from skillc.core.trace import StepRecord
+from skillc.graphs.config import Escalation
 
 ARCHITECT_SYSTEM = (
     "You are the architect of a skill. You design, once, how a task is solved, so that a much smaller "
@@ -168,3 +179,53 @@ def sample_repair_message(mistakes: list[dict[str, Any]]) -> tuple[str, str]:
 def design_schema() -> dict[str, Any]:
     """What the teacher's reply must match: the compact plan format."""
     return plan_schema()
+
+
+def ask_design(
+    teacher: ModelHandle,
+    messages: list[tuple[str, str]],
+    task: Task,
+    escalation: Escalation,
+    prices: PriceTable,
+    calls: list[StepRecord],
+    *,
+    constrained: bool = True,
+    **call_kwargs: Any,
+) -> tuple[str, SkillSpec | None, list[str]]:
+    """One architect call: (reply, spec or None, fixes applied or problems found)."""
+    schema = design_schema() if constrained else None
+    call = call_model(teacher, messages, prices=prices, json_schema=schema, **call_kwargs)
+    calls.append(StepRecord(step="design", primitive="design", role="teacher", model=call.model, ok=True,
+                            input_tokens=call.input_tokens, output_tokens=call.output_tokens, cost_usd=call.cost_usd,
+                            latency_s=call.latency_s))
+    text = close_truncated_json(call.text) if call.truncated else call.text
+    spec, notes = spec_from_reply(text, task, escalation)
+    if call.truncated and spec is None:
+        notes = [f"the reply was cut off at {call.output_tokens} tokens; give a smaller design", *notes[:3]]
+    return call.text, spec, notes
+
+
+def spec_from_reply(text: str, task: Task, escalation: Escalation) -> tuple[SkillSpec | None, list[str]]:
+    """(spec, fixes applied) when the reply is a valid design, else (None, problems)."""
+    try:
+        data = parse_json_object(text)
+    except MalformedOutputError as exc:
+        return None, [str(exc)]
+    expand_plan(data)
+    fixes = normalize_design(data, set(task.inputs))
+    try:
+        design = SkillDesign.model_validate(data)
+    except ValidationError as exc:
+        return None, [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
+    spec = SkillSpec(
+        **design.model_dump(),
+        name=task.name,
+        task=task.description,
+        input_schema=task.input_schema,
+        output_schema=task.output_schema,
+        escalation={"mode": escalation},
+    )
+    problems = spec.problems()
+    if problems:
+        return None, problems
+    return spec, fixes

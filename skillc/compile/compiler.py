@@ -22,9 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import statistics
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,35 +29,28 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from skillc.adapters.calls import call_model
-from skillc.adapters.json_output import close_truncated_json, parse_json_object
-from skillc.adapters.models import ModelHandle, resolve_model
+from skillc.adapters.models import resolve_model
 from skillc.adapters.pricing import PriceTable
 from skillc.compile.architect import (
     architect_messages,
-    design_schema,
+    ask_design,
     repair_message,
     sample_repair_message,
 )
+from skillc.compile.bootstrap import reporter, work_samples
 from skillc.compile.fallback import fallback_spec, sample_demos
 from skillc.compile.logs import LogColumns, log_records
 from skillc.compile.merge import merge_extracts
-from skillc.compile.normalize import normalize_design
-from skillc.compile.plan import expand_plan
-from skillc.core.answers import outputs_match
 from skillc.core.errors import (
     InvalidInputError,
-    MalformedOutputError,
-    SkillcError,
 )
-from skillc.core.records import new_record
-from skillc.core.spec import LLM_PRIMITIVES, Provenance, SkillDesign, SkillSpec
+from skillc.core.spec import Provenance, SkillSpec
 from skillc.core.task import Sample, Task
 from skillc.core.trace import StepRecord
 from skillc.core.version import __version__
-from skillc.graphs.config import Escalation, RunConfig
+from skillc.graphs.config import Escalation
 from skillc.skills.bank import ExampleBank
-from skillc.skills.quality import QualityFilter, reject_reason
+from skillc.skills.quality import QualityFilter
 from skillc.skills.skill import Skill
 
 
@@ -78,6 +68,9 @@ def compile_skill(
     logs: list[dict[str, str]] | None = None,
     log_columns: LogColumns | None = None,
     quality: QualityFilter | None = None,
+    trainset: list[Sample] | None = None,
+    student: Any = None,
+    **for_student: Any,
 ) -> Skill:
     """Compile `task` into a `Skill` with the teacher as architect and as worked-example author.
 
@@ -87,9 +80,21 @@ def compile_skill(
 
     With `logs` (rows of recorded teacher calls, see `skillc.compile.logs`), the teacher designs the graph
     but works no samples: the bank comes from the logs. Every record passes `quality` (default filter).
+
+    With `trainset` (labelled items) and a `student`, compile searches designs and demo policies by how the
+    student does on a held-out dev split instead (`skillc.compile.for_student`; its options go in
+    `for_student`: dev, dev_share, seed, search_budget, metric, signals, max_wrong_pass, architect_samples,
+    bootstrap, peer, cache_dir).
     """
+    if trainset is not None:
+        from skillc.compile.for_student import compile_for_student
+
+        return compile_for_student(task, teacher=teacher, student=student, trainset=trainset, prices=prices,
+                                   progress=progress, **for_student)
+    if for_student or student is not None:
+        raise InvalidInputError("--student and the search options need --trainset (labelled items to score on)")
     handle = resolve_model(teacher)
-    say = _reporter(progress)
+    say = reporter(progress)
     prices = prices or PriceTable()
     samples = list(samples if samples is not None else task.samples)
     if logs is not None:
@@ -110,7 +115,7 @@ def compile_skill(
         if attempt == 1 and unconstrain:  # the same request once more, greedy, without the grammar
             messages, sampling, constrained, unconstrain = first, {}, False, False
         say(f"architect: asking {handle.name} for a design (attempt {attempt + 1} of {max_repairs + 1})")
-        reply, spec, notes = _ask_design(handle, messages, task, escalation, prices, calls, constrained=constrained,
+        reply, spec, notes = ask_design(handle, messages, task, escalation, prices, calls, constrained=constrained,
                                          **sampling)
         if spec is None:
             say(f"architect: the design is not valid: {'; '.join(notes[:3])}")
@@ -226,122 +231,3 @@ def _next_messages(
     if resample_temperature is not None:
         return [*first, ("user", "An earlier attempt had these problems; avoid them.\n" + feedback[1])]
     return [*messages, ("assistant", reply[:6000]), feedback]
-
-
-def _ask_design(
-    teacher: ModelHandle,
-    messages: list[tuple[str, str]],
-    task: Task,
-    escalation: Escalation,
-    prices: PriceTable,
-    calls: list[StepRecord],
-    *,
-    constrained: bool = True,
-    **call_kwargs: Any,
-) -> tuple[str, SkillSpec | None, list[str]]:
-    """One architect call: (reply, spec or None, fixes applied or problems found)."""
-    schema = design_schema() if constrained else None
-    call = call_model(teacher, messages, prices=prices, json_schema=schema, **call_kwargs)
-    calls.append(StepRecord(step="design", primitive="design", role="teacher", model=call.model, ok=True,
-                            input_tokens=call.input_tokens, output_tokens=call.output_tokens, cost_usd=call.cost_usd,
-                            latency_s=call.latency_s))
-    text = close_truncated_json(call.text) if call.truncated else call.text
-    spec, notes = _spec_from_reply(text, task, escalation)
-    if call.truncated and spec is None:
-        notes = [f"the reply was cut off at {call.output_tokens} tokens; give a smaller design", *notes[:3]]
-    return call.text, spec, notes
-
-
-def _spec_from_reply(text: str, task: Task, escalation: Escalation) -> tuple[SkillSpec | None, list[str]]:
-    """(spec, fixes applied) when the reply is a valid design, else (None, problems)."""
-    try:
-        data = parse_json_object(text)
-    except MalformedOutputError as exc:
-        return None, [str(exc)]
-    expand_plan(data)
-    fixes = normalize_design(data, set(task.inputs))
-    try:
-        design = SkillDesign.model_validate(data)
-    except ValidationError as exc:
-        return None, [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
-    spec = SkillSpec(
-        **design.model_dump(),
-        name=task.name,
-        task=task.description,
-        input_schema=task.input_schema,
-        output_schema=task.output_schema,
-        escalation={"mode": escalation},
-    )
-    problems = spec.problems()
-    if problems:
-        return None, problems
-    return spec, fixes
-
-
-def work_samples(
-    skill: Skill, teacher: ModelHandle, samples: list[Sample], *, prices: PriceTable,
-    progress: bool | Callable[[str], None] = False,
-) -> tuple[list[dict[str, Any]], dict[str, Any], list[StepRecord], list[dict[str, Any]]]:
-    """Run the graph with the teacher as executor on each sample; filter its worked steps.
-
-    Returns (examples kept, report, call records, mistakes on samples with expected outputs).
-    """
-    kept: list[dict[str, Any]] = []
-    dropped: Counter[str] = Counter()
-    calls: list[StepRecord] = []
-    out_tokens: list[int] = []
-    mistakes: list[dict[str, Any]] = []
-    say = _reporter(progress)
-    for n, sample in enumerate(samples):
-        started = time.perf_counter()
-        try:
-            result = skill.run(sample.input, config=RunConfig(teacher, teacher, "off", prices))
-        except SkillcError as exc:
-            dropped[f"run_failed: {type(exc).__name__}"] += 1
-            mistakes.append({"input": sample.input, "expected": sample.expected, "error": str(exc)})
-            say(f"worked sample {n + 1}/{len(samples)}: failed ({exc}) in {time.perf_counter() - started:.0f} s")
-            continue
-        verdict = ("gave up" if result.error is not None else "no reference" if sample.expected is None
-                   else "right" if outputs_match(sample.expected, result.output) else "wrong")
-        say(f"worked sample {n + 1}/{len(samples)}: {verdict} in {time.perf_counter() - started:.0f} s")
-        calls += result.trace
-        if result.error is not None:
-            dropped[f"run_failed: {result.error.kind}"] += 1
-            mistakes.append({"input": sample.input, "expected": sample.expected,
-                             "error": f"{result.error.kind} at step {result.error.step}: {result.error.message}"})
-            continue
-        wrong = sample.expected is not None and not outputs_match(sample.expected, result.output)
-        if wrong:
-            mistakes.append({"input": sample.input, "expected": sample.expected, "got": result.output})
-        out_tokens.append(sum(r.output_tokens for r in result.trace))
-        for rec in result.trace:
-            if rec.primitive not in LLM_PRIMITIVES or not rec.ok or "." in rec.step:
-                continue
-            example = _example(rec, n, teacher)
-            reason = "wrong_final_answer" if wrong else reject_reason(example)
-            if reason:
-                dropped[reason] += 1
-                continue
-            kept.append(example)
-    report = {
-        "samples": len(samples),
-        "kept": len(kept),
-        "dropped": dict(dropped),
-        "baseline_output_tokens": int(statistics.median(out_tokens)) if out_tokens else None,
-    }
-    return kept, report, calls, mistakes
-
-
-def _reporter(progress: bool | Callable[[str], None]) -> Callable[[str], None]:
-    """Where compile says what it is doing: a line per stage on stderr (also when piped), or a callback."""
-    if callable(progress):
-        return progress
-    if progress:
-        return lambda line: print(line, file=sys.stderr, flush=True)
-    return lambda line: None
-
-
-def _example(record: StepRecord, sample: int, teacher: ModelHandle) -> dict[str, Any]:
-    output = record.output or {}
-    return new_record(record.step, record.inputs or {}, output, reasoning=str(output.get("reasoning", "")),
-                      source="teacher", model=record.model or teacher.name, raw=record.raw, sample=sample)

@@ -78,7 +78,22 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sqrt": math.sqrt,
     "floor": math.floor,
     "ceil": math.ceil,
+    "log": math.log,
+    "exp": lambda x: math.exp(min(float(x), 700.0)),
+    "round_sig": lambda x, n=2: round_sig(x, n),
 }
+def round_sig(value: float, digits: int = 2) -> float:
+    """`value` rounded to `digits` significant figures (0 stays 0).
+
+    >>> round_sig(0.061428, 2), round_sig(1234.5, 3), round_sig(0, 2)
+    (0.061, 1230.0, 0)
+    """
+    if not value:
+        return value
+    digits = max(1, min(int(digits), 15))
+    return round(float(value), digits - 1 - math.floor(math.log10(abs(float(value)))))
+
+
 CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None, "pi": math.pi}
 
 

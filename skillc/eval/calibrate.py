@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from rich.console import Console
@@ -31,73 +30,13 @@ from skillc.core.task import Sample
 from skillc.eval.conditions import EvalCache, run_conditions, score_run
 from skillc.eval.metrics import MetricName
 from skillc.eval.sweep import signal_confidence
+from skillc.core.spec import LearnedGate
+from skillc.eval.gate import learn_gate
+from skillc.eval.thresholds import ALWAYS, Calibration, threshold_for, wilson_interval
 from skillc.graphs.confidence import SIGNALS
 from skillc.skills.skill import Skill
 
-ALWAYS = 1.01  # a threshold above every signal value in [0, 1]: escalate every item
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """One signal's threshold and what it does on the held-out samples."""
-
-    signal: str
-    threshold: float
-    wrong_pass_rate: float  # share of the wrong answers that pass unescalated
-    escalation_rate: float  # share of all items sent to the teacher
-    kept_accuracy: float  # accuracy of the items that are not escalated
-    items: int
-    wrong: int
-    wrong_passed: int = 0  # wrong answers that pass unescalated
-    kept: int = 0  # answers that pass unescalated
-    wrong_pass_ci: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of wrong_pass_rate
-    kept_error_ci: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of the wrong share of passed answers
-
-    def as_dict(self) -> dict[str, Any]:
-        def rounded(v: Any) -> Any:
-            return round(v, 4) if isinstance(v, float) else [rounded(x) for x in v] if isinstance(v, tuple) else v
-        return {k: rounded(v) for k, v in asdict(self).items()}
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a rate `successes / n` (95% by default); (0, 1) when n is 0.
-
-    >>> [round(x, 3) for x in wilson_interval(1, 10)]
-    [0.018, 0.404]
-    """
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def threshold_for(pairs: list[tuple[float, bool]], *, max_wrong_pass: float, signal: str = "") -> Calibration:
-    """The lowest threshold at which at most `max_wrong_pass` of the wrong answers have confidence ≥ it."""
-    if not pairs:
-        raise InvalidInputError("calibration needs at least one held-out sample")
-    if not 0.0 <= max_wrong_pass <= 1.0:
-        raise InvalidInputError("max_wrong_pass is a share of the wrong answers, between 0 and 1")
-    wrong = [c for c, ok in pairs if not ok]
-    for t in sorted({c for c, _ in pairs}) + [math.inf]:
-        passed = sum(c >= t for c in wrong)
-        if not wrong or passed / len(wrong) <= max_wrong_pass + 1e-12:
-            break
-    kept = [ok for c, ok in pairs if c >= t]
-    return Calibration(
-        signal=signal,
-        threshold=t,
-        wrong_pass_rate=(passed / len(wrong)) if wrong else 0.0,
-        escalation_rate=sum(c < t for c, _ in pairs) / len(pairs),
-        kept_accuracy=(sum(kept) / len(kept)) if kept else 0.0,
-        items=len(pairs),
-        wrong=len(wrong),
-        wrong_passed=passed,
-        kept=len(kept),
-        wrong_pass_ci=wilson_interval(passed, len(wrong)),
-        kept_error_ci=wilson_interval(len(kept) - sum(kept), len(kept)),
-    )
+__all__ = ["ALWAYS", "Calibration", "calibrate_skill", "student_for_signals", "threshold_for", "wilson_interval"]
 
 
 def calibrate_skill(
@@ -111,36 +50,54 @@ def calibrate_skill(
     tolerance: float = TOLERANCE,
     cache: EvalCache | None = None,
     console: Console | None = None,
+    peer: Any = None,
+    learn: bool = True,
 ) -> tuple[Skill, list[Calibration]]:
     """Run the skill on `samples` (escalation off), measure `signals`, and return the skill with its gate set.
 
-    `signals` may name `check` (failed attempts and checks, free), `consistency`, `logprobs` and `verify`.
-    The returned skill is a copy; save it to keep the thresholds.
+    `signals` may name `check` (failed attempts and checks, free), `consistency`, `logprobs`, `verify`,
+    `neighbours` (the bank's nearest labelled items agree, free) and `peer` (a second cheap model agrees;
+    `peer` names it, default the skill's `escalation.peer`, else `local:tiny`). With `learn` and at least one
+    measured signal, a logistic gate over all of them (`skillc.eval.gate`, threshold on cross-validated scores)
+    competes with each single signal: whichever meets the target escalating the fewest items becomes the gate.
+    The returned skill is a copy; save it to keep the gate.
     """
     unknown = sorted(set(signals) - set(SIGNALS))
     if unknown:
-        raise InvalidInputError(f"unknown confidence signal(s) {unknown}; use check, consistency, logprobs, verify")
+        raise InvalidInputError(f"unknown confidence signal(s) {unknown}; use {', '.join(SIGNALS)}")
     measured = [s for s in signals if s != "check"]
-    policy = skill.spec.escalation.model_copy(update={"signals": measured, "thresholds": {}})
+    policy = skill.spec.escalation.model_copy(update={"signals": measured, "thresholds": {}, "gate": None})
     probe = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}))
     run = run_conditions(probe, samples, student=student, teacher=None, cache=cache, console=console,
-                         conditions=["skill"])
+                         conditions=["skill"], peer=peer)
     scores, _ = score_run(run, metric=metric, task=skill.spec.task, output_schema=skill.spec.output_schema,
                           tolerance=tolerance)
     results = [(run.records[("skill", i)].run_result(), scores[("skill", i)].correct) for i in run.ids]
     found = [threshold_for([(signal_confidence(s)(r), ok) for r, ok in results], max_wrong_pass=max_wrong_pass, signal=s)
              for s in signals]
-    best = min(found, key=lambda c: (c.escalation_rate, signals.index(c.signal)))
+    gate: LearnedGate | None = None
+    if learn and measured:
+        features = ["check", *measured]
+        pairs = [({f: signal_confidence(f)(r) for f in features}, ok) for r, ok in results]
+        gate, learned = learn_gate(pairs, features, max_wrong_pass=max_wrong_pass)
+        found.append(learned)
+    order = [*signals, "gate"]
+    best = min(found, key=lambda c: (c.escalation_rate, order.index(c.signal)))
     if best.signal == "check" and math.isinf(best.threshold) and measured:
         # failed checks alone cannot hold the target: only escalating every item does, which a measured signal
         # expresses (threshold above its range); dropping the gate would escalate on failed checks only
         best = next(c for c in found if c.signal == measured[0])
-    gate = [] if best.signal == "check" else [best.signal]
-    thresholds = {} if best.signal == "check" else {best.signal: min(best.threshold, ALWAYS)}
+    chosen_gate = gate if best.signal == "gate" else None
+    gate_signals = measured if best.signal == "gate" else ([] if best.signal == "check" else [best.signal])
+    thresholds = {} if best.signal in ("check", "gate") else {best.signal: min(best.threshold, ALWAYS)}
     calibration = {"max_wrong_pass": max_wrong_pass, "items": len(samples), "metric": metric,
                    "student": run.models["student"], "chosen": best.signal,
                    "signals": {c.signal: c.as_dict() | {"threshold": _json_number(c.threshold)} for c in found}}
-    tuned = skill.spec.escalation.model_copy(update={"signals": gate, "thresholds": thresholds, "calibration": calibration})
+    if gate is not None:
+        calibration["learned_gate"] = gate.model_dump()
+    measured_kept = [s for s in gate_signals if s in measured]
+    tuned = skill.spec.escalation.model_copy(update={"signals": measured_kept, "thresholds": thresholds,
+                                                     "gate": chosen_gate, "calibration": calibration})
     spec = skill.spec.model_copy(update={"escalation": tuned})
     return skill.replace(spec=spec), found
 

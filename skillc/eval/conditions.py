@@ -2,7 +2,10 @@
 
 Conditions: `teacher_only` (one call per item), `raw_student` (the same one-shot prompt and output
 contract), `skill` (the skill on the student, escalation off) and `skill_escalation` (escalating failed
-steps to the teacher). Each finished (condition, item) pair is appended to a JSONL cache with fsync; a
+steps to the teacher). Two fair baselines join them where the skill's bank allows (`default_conditions`):
+`teacher_demos`, the teacher's one call shown the demos the skill's answer step retrieves (what escalation
+shows it too), so a skill cannot win by giving the student examples the teacher never saw; and `nn_vote`,
+the majority label of the bank's nearest labelled items, no model call, for a lone label output. Each finished (condition, item) pair is appended to a JSONL cache with fsync; a
 re-run skips the pairs it finds there. Scoring is done later from the recorded outputs, so changing the
 metric or the prices needs no new model calls (the judge's verdicts are cached the same way).
 
@@ -13,6 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
 import json
 import os
 import time
@@ -49,16 +55,25 @@ from skillc.core.trace import RunResult, StepRecord, summarize
 from skillc.core.version import __version__
 from skillc.eval.judge import Judgement, judge
 from skillc.eval.metrics import MetricName, Score, score
+from skillc.core.spec import SkillSpec, Step
+from skillc.graphs.builder import whole_task_step
 from skillc.graphs.config import RunConfig
+from skillc.graphs.demos import teacher_demo_records
 from skillc.graphs.prompts import task_messages
+from skillc.graphs.vote import neighbour_vote
 from skillc.skills.skill import Skill
 
 CONDITIONS: dict[str, str] = {
     "teacher_only": "teacher only",
+    "teacher_demos": "teacher + the skill's demos",
     "raw_student": "raw student",
+    "nn_vote": "nearest-neighbour vote (no model)",
     "skill": "skill on student, no escalation",
     "skill_escalation": "skill on student + escalation",
 }
+BASE_CONDITIONS = ["teacher_only", "raw_student", "skill", "skill_escalation"]
+TEACHER_CONDITIONS = ("teacher_only", "teacher_demos")  # retention is measured against the better of these
+VOTE_K = 8  # neighbours of the nn_vote baseline when the skill has no vote step of its own
 # API models that local models are priced as, unless told otherwise; always labelled "assumed".
 ASSUMED_API = {"teacher": "gpt-4o", "student": "gpt-4o-mini"}
 
@@ -108,6 +123,26 @@ def model_label(model: Any) -> str:
     return handle.uri or handle.name
 
 
+PROMPT_CODE = ("skillc.graphs.prompts", "skillc.graphs.demos", "skillc.graphs.primitives", "skillc.graphs.vote",
+               "skillc.graphs.passages", "skillc.graphs.compress")
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 of the source of the modules that build prompts and run steps: part of every cache key, so a
+    cache recorded with other prompt code is never reused silently (the version alone does not change per edit).
+
+    >>> len(code_digest())
+    16
+    """
+    digest = hashlib.sha256()
+    for name in PROMPT_CODE:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        digest.update(name.encode() + b"\0" + (Path(origin).read_bytes() if origin else b"") + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
     """What each condition's result depends on, as a digest: the one-shot conditions on the task text, the
     output contract and their model; the skill on its spec (less the gate's thresholds, for `skill`).
@@ -125,13 +160,25 @@ def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
     spec = skill.spec.model_dump(mode="json", exclude_none=True)  # as skill.json holds it
     ungated = {**spec, "escalation": {k: v for k, v in spec.get("escalation", {}).items()
                                       if k not in ("thresholds", "calibration")}}
-    one_shot = [skill.spec.task, skill.spec.output_schema, __version__]
+    one_shot = [skill.spec.task, skill.spec.output_schema, __version__, code_digest()]
+    step = baseline_step(skill.spec)
+    bank = bank_digest(skill)
+    shown = [step.model_dump(mode="json", exclude_none=True) if step else None, skill.spec.retrieval.model_dump(), bank]
     return {
+        "teacher_demos": json_digest(["teacher_demos", *one_shot, model_label(teacher), shown])[:16],
+        "nn_vote": json_digest(["nn_vote", *one_shot, shown])[:16],
         "teacher_only": json_digest(["one_shot", *one_shot, model_label(teacher)])[:16],
         "raw_student": json_digest(["one_shot", *one_shot, model_label(student)])[:16],
-        "skill": json_digest(["skill", ungated, model_label(student), __version__])[:16],
-        "skill_escalation": json_digest(["skill", spec, model_label(student), model_label(teacher), __version__])[:16],
+        "skill": json_digest(["skill", ungated, model_label(student), __version__, code_digest(), bank])[:16],
+        "skill_escalation": json_digest(["skill", spec, model_label(student), model_label(teacher), __version__,
+                                         code_digest(), bank])[:16],
     }
+
+
+def bank_digest(skill: Skill) -> str:
+    """What the skill's demos and votes depend on: its bank records' steps, inputs, outputs and sources (not their
+    ids, which a bank rebuilt from the same data draws anew)."""
+    return json_digest([[r.get("step"), r.get("input"), r.get("output"), r.get("source")] for r in skill.bank.records])[:16]
 
 
 class EvalCache:
@@ -226,11 +273,13 @@ def frozen(skill: Skill) -> Skill:
 
 
 def one_shot(handle: ModelHandle, role: str, task: str, output_schema: dict[str, Any], inputs: dict[str, Any],
-             prices: PriceTable) -> ItemRecord:
-    """One model does the whole task in one call, under the skill's output contract (enforced where it can be)."""
+             prices: PriceTable, demos: list[dict[str, Any]] | None = None) -> ItemRecord:
+    """One model does the whole task in one call, under the skill's output contract (enforced where it can be);
+    with `demos`, shown as solved examples first."""
     started = time.perf_counter()
     try:
-        call = call_model(handle, task_messages(task, inputs, output_schema), prices=prices, json_schema=output_schema)
+        call = call_model(handle, task_messages(task, inputs, output_schema, demos=demos), prices=prices,
+                          json_schema=output_schema)
     except SkillcError:
         raise
     except Exception as exc:  # transport errors: the backend is down or cannot answer
@@ -246,6 +295,84 @@ def one_shot(handle: ModelHandle, role: str, task: str, output_schema: dict[str,
         error = {"kind": "malformed_output", "message": str(exc)}
     return ItemRecord(condition="", item="", output=output, error=error, tokens={role: [call.input_tokens, call.output_tokens]},
                       models={role: call.model}, seconds=time.perf_counter() - started)
+
+
+def baseline_step(spec: SkillSpec) -> Step | None:
+    """The step whose demos the baselines use: a one-step skill's step, else the last model or vote step that
+    writes an output field (None when there is none)."""
+    whole = whole_task_step(spec)
+    if whole is not None:
+        return whole
+    outputs = set(spec.output_fields)
+    return next((s for s in reversed(spec.steps) if (s.uses_model or s.primitive == "vote") and outputs & set(s.writes)),
+                None)
+
+
+def lone_label(spec: SkillSpec) -> str | None:
+    """The output field when the skill's output is one `enum` label, else None."""
+    props = spec.output_schema.get("properties", {})
+    if len(props) == 1 and isinstance(next(iter(props.values())), dict) and "enum" in next(iter(props.values())):
+        return next(iter(props))
+    return None
+
+
+def default_conditions(skill: Skill) -> list[str]:
+    """The four conditions, plus `teacher_demos` when the skill's answer step has bank records to show, and
+    `nn_vote` when its output is one label and the bank holds labelled records of that step."""
+    step = baseline_step(skill.spec)
+    records = [r for r in skill.bank.records if step is not None and r.get("step") == step.bank_step]
+    out = list(BASE_CONDITIONS)
+    if records:
+        out.insert(1, "teacher_demos")
+    if records and lone_label(skill.spec) and any(r.get("source") == "label" for r in records):
+        out.insert(out.index("raw_student") + 1, "nn_vote")
+    return out
+
+
+def baseline_demos(skill: Skill, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The demos of the *teacher + demos* baseline for one input: what escalation shows the teacher."""
+    step = baseline_step(skill.spec)
+    if step is None:
+        return []
+    policy = step.retrieval or skill.spec.retrieval
+    return teacher_demo_records(skill.bank, step.bank_step, _step_query(step, inputs), policy)
+
+
+def vote_item(skill: Skill, inputs: dict[str, Any]) -> ItemRecord:
+    """The *nearest-neighbour vote* baseline on one input: the bank's k nearest labelled records' majority label."""
+    started = time.perf_counter()
+    step, field = baseline_step(skill.spec), lone_label(skill.spec)
+    if step is None or field is None:
+        return ItemRecord(condition="", item="", error={"kind": "no_vote", "message": "the skill's output is not one label"})
+    k = (step.retrieval or skill.spec.retrieval).k if step.primitive == "vote" else VOTE_K
+    labelled = [r for r in skill.bank.search(_step_query(step, inputs), k=k * 4, step=step.bank_step)
+                if r.get("source") == "label"][:k]
+    answer, share, found = neighbour_vote(_Fixed(labelled), step.bank_step, inputs, [field], k)
+    if answer is None:
+        return ItemRecord(condition="", item="", error={"kind": "no_vote", "message": "no labelled neighbour"})
+    return ItemRecord(condition="", item="", output=answer, seconds=time.perf_counter() - started)
+
+
+class _Fixed:
+    """A bank of already-chosen records, best first (what `neighbour_vote` asks of a bank)."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def search(self, input: Any, k: int = 3, *, step: str | None = None, mmr: bool = False) -> list[dict[str, Any]]:
+        return self.records[:k]
+
+    def grow(self, record: dict[str, Any]) -> Any:
+        return None
+
+
+def _step_query(step: Step, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The input a step's neighbours are looked up by: the fields it reads that the task's input has, else all."""
+    own = {k: inputs[k] for k in step.reads if k in inputs}
+    return own or dict(inputs)
 
 
 def skill_item(skill: Skill, inputs: dict[str, Any], config: RunConfig) -> ItemRecord:
@@ -281,12 +408,15 @@ def run_conditions(
     cache: EvalCache | None = None,
     console: Console | None = None,
     conditions: list[str] | None = None,
+    peer: Any = None,
 ) -> EvalRun:
-    """Run every condition on every item that the cache does not hold yet; show a progress bar on `console`."""
+    """Run every condition on every item that the cache does not hold yet; show a progress bar on `console`.
+
+    `peer` is the second cheap model of the `peer` signal (default: the skill's own `escalation.peer`)."""
     prices = prices or PriceTable()
     cache = cache or EvalCache()
-    conditions = conditions or list(CONDITIONS)
-    needs_teacher = {"teacher_only", "skill_escalation"} & set(conditions)
+    conditions = conditions or default_conditions(skill)
+    needs_teacher = {"teacher_only", "teacher_demos", "skill_escalation"} & set(conditions)
     if teacher is None and needs_teacher:
         raise InvalidInputError(f"the condition(s) {sorted(needs_teacher)} need a teacher model")
     handles: dict[str, ModelHandle] = {}
@@ -310,11 +440,17 @@ def run_conditions(
             for item_id, item in todo:
                 if condition == "teacher_only":
                     record = one_shot(handle("teacher"), "teacher", spec.task, spec.output_schema, item.input, prices)
+                elif condition == "teacher_demos":
+                    record = one_shot(handle("teacher"), "teacher", spec.task, spec.output_schema, item.input, prices,
+                                      demos=baseline_demos(skill, item.input))
+                elif condition == "nn_vote":
+                    record = vote_item(skill, item.input)
                 elif condition == "raw_student":
                     record = one_shot(handle("student"), "student", spec.task, spec.output_schema, item.input, prices)
                 else:
                     escalate_to = handle("teacher") if condition == "skill_escalation" else None
-                    record = skill_item(skill, item.input, RunConfig(handle("student") if student is not None else None, escalate_to, prices=prices))
+                    record = skill_item(skill, item.input, RunConfig(handle("student") if student is not None else None,
+                                                                     escalate_to, prices=prices, peer=peer))
                 record.condition, record.item = condition, item_id
                 cache.put(record)
                 run.ran += 1

@@ -16,7 +16,7 @@ from typing import Any
 from skillc.adapters.pricing import PriceTable
 from skillc.core.errors import RegressionError
 from skillc.core.report import EvalReport
-from skillc.eval.conditions import ASSUMED_API, CONDITIONS, EvalRun, ItemRecord
+from skillc.eval.conditions import ASSUMED_API, CONDITIONS, TEACHER_CONDITIONS, EvalRun, ItemRecord
 from skillc.eval.metrics import Score, field_recall
 from skillc.eval.roi import roi
 from skillc.eval.sweep import (
@@ -120,12 +120,27 @@ def stratify(run: EvalRun, scores: dict[tuple[str, str], Score], fields: tuple[s
     return out
 
 
-def retention(skill_accuracy: float, teacher_accuracy: float) -> dict[str, Any]:
-    """Quality retention: skill-with-escalation accuracy over teacher-only accuracy (points = ratio × 100)."""
+def retention(skill_accuracy: float, teacher_accuracy: float, against: str = "teacher only") -> dict[str, Any]:
+    """Quality retention: skill-with-escalation accuracy over the best teacher condition's (points = ratio × 100)."""
     if teacher_accuracy <= 0:
-        return {"ratio": None, "points": None, "note": "undefined: the teacher alone got no item right"}
+        return {"ratio": None, "points": None, "note": f"undefined: the {against} condition got no item right"}
     ratio = skill_accuracy / teacher_accuracy
-    return {"ratio": round(ratio, 6), "points": round(ratio * 100, 4), "note": "skill + escalation accuracy / teacher-only accuracy"}
+    return {"ratio": round(ratio, 6), "points": round(ratio * 100, 4),
+            "note": f"skill + escalation accuracy / {against} accuracy (the better teacher condition)"}
+
+
+def best_teacher(rows: dict[str, Any]) -> str:
+    """The teacher condition retention is measured against: the more accurate of teacher alone and teacher + demos.
+
+    >>> best_teacher({"teacher_only": {"accuracy": 0.5}, "teacher_demos": {"accuracy": 0.6}})
+    'teacher_demos'
+    """
+    present = [k for k in TEACHER_CONDITIONS if k in rows]
+    return max(present, key=lambda k: (_accuracy(rows[k]), -TEACHER_CONDITIONS.index(k)))
+
+
+def _accuracy(row: Any) -> float:
+    return float(row["accuracy"] if isinstance(row, dict) else row.accuracy)
 
 
 def compile_cost(skill: Skill, plan: dict[str, Any], prices: PriceTable, given: float | None) -> dict[str, Any]:
@@ -176,7 +191,9 @@ def build_report(
         "strata": stratify(run, scores, strata),
     }
     if "teacher_only" in by_key and "skill_escalation" in by_key:
-        report["retention"] = retention(by_key["skill_escalation"]["accuracy"], by_key["teacher_only"]["accuracy"])
+        best = best_teacher(by_key)
+        report["retention"] = retention(by_key["skill_escalation"]["accuracy"], by_key[best]["accuracy"],
+                                        against=CONDITIONS[best])
         cost = compile_cost(skill, plan, prices, compile_cost_usd)
         report["compile_cost"] = cost
         report["roi"] = roi(compile_cost=cost["usd"], teacher_per_item=by_key["teacher_only"]["cost_per_item_usd"],
@@ -213,15 +230,17 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
 
 def sweep_items(run: EvalRun, scores: dict[tuple[str, str], Score], plan: dict[str, Any], prices: PriceTable,
                 confidence: Confidence = trace_confidence) -> list[SweepItem]:
-    """Per item: the skill's confidence, score and cost without escalation, and the teacher's score and cost."""
+    """Per item: the skill's confidence, score and cost without escalation, and the teacher's score and cost (the
+    *teacher + demos* condition where it ran: escalation shows the teacher the same demos)."""
     out = []
+    teacher = "teacher_demos" if "teacher_demos" in run.conditions else "teacher_only"  # what escalation shows the teacher
     for item_id in run.ids:
-        skill_rec, teacher_rec = run.records[("skill", item_id)], run.records[("teacher_only", item_id)]
+        skill_rec, teacher_rec = run.records[("skill", item_id)], run.records[(teacher, item_id)]
         out.append(SweepItem(
             confidence=float(confidence(skill_rec.run_result())),
             skill_score=scores[("skill", item_id)].value,
             skill_cost=sum(item_cost(skill_rec, plan, prices).values()),
-            teacher_score=scores[("teacher_only", item_id)].value,
+            teacher_score=scores[(teacher, item_id)].value,
             teacher_cost=sum(item_cost(teacher_rec, plan, prices).values()),
         ))
     return out

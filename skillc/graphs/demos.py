@@ -74,6 +74,18 @@ def demo_records(bank: DemoBank | None, step: str, inputs: dict[str, Any], polic
     return [record for record, _ in pairs if id(record) in chosen]
 
 
+TEACHER_K = 4  # demos the teacher sees for a step whose own policy shows none
+
+
+def teacher_demo_records(bank: DemoBank | None, step: str, inputs: dict[str, Any], policy: RetrievalPolicy) -> list[dict[str, Any]]:
+    """The demos the teacher sees when it answers the whole task for a step: the step's own (its `fixed` or its
+    k nearest; a vote's neighbours), or `TEACHER_K` nearest when the step shows none. The same function serves
+    escalation and the *teacher + demos* baseline, so the baseline is what escalation gets."""
+    if policy.k <= 0 and not policy.fixed:
+        policy = policy.model_copy(update={"k": TEACHER_K})
+    return demo_records(bank, step, inputs, policy)
+
+
 def fixed_records(bank: DemoBank, ids: list[str]) -> list[dict[str, Any]]:
     """The bank's records with these ids, in the order given (ids the bank lacks are skipped)."""
     by_id = {r.get("id"): r for r in getattr(bank, "records", [])}

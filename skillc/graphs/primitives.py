@@ -63,7 +63,7 @@ from skillc.graphs.confidence import (
     verify_confidence,
 )
 from skillc.graphs.config import Escalation, call_limits
-from skillc.graphs.demos import DemoBank, demo_messages, demo_records
+from skillc.graphs.demos import DemoBank, demo_messages, teacher_demo_records
 from skillc.graphs.passages import find_passages, query_text
 from skillc.graphs.vote import agreement, neighbour_vote
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
@@ -196,7 +196,8 @@ def llm_node(step: Step, ex: Executors) -> Node:
             output = {**output, **{w: reply for w in step.writes}}
         writes = {w: output.get(w) for w in step.writes}
         update = _finish_step(step, ex, state, output, writes, contract, record)
-        if signals or ex.confidence.gate is not None:
+        gated = role == "student" and step.primitive not in ("ask", "escalate")
+        if gated and (signals or ex.confidence.gate is not None):
             _gate(step, ex, signals, messages, contract, call, output, update, {**values_of(state), **writes},
                   attempt=_attempt(step, state))
         return update
@@ -433,7 +434,7 @@ def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: di
     def node(state: dict[str, Any]) -> dict[str, Any]:
         values = values_of(state)
         inputs = {k: values.get(k) for k in input_fields}
-        demos = (demo_records(ex.bank, learn_as.bank_step, inputs, ex.retrieval_of(learn_as))
+        demos = (teacher_demo_records(ex.bank, learn_as.bank_step, inputs, ex.retrieval_of(learn_as))
                  if learn_as is not None else [])
         call = ex.call("teacher", task_messages(ex.task, inputs, output_schema, demos=demos), output_schema,
                        max_tokens=contract_max_tokens(output_schema))

@@ -119,7 +119,11 @@ class Skill:
         """
         fields = {"spec": self.spec, "examples": None if self.path else list(self.examples),
                   "evaluation": self.evaluation, "path": self.path, "license": self.license, **changes}
-        return Skill(**fields)
+        copy = Skill(**fields)
+        if fields["path"] is None and "examples" not in changes and self._bank is not None and not self._bank.growth_enabled:
+            copy._bank = self._bank  # an in-memory bank that cannot grow: the same records, embedded once
+            copy.examples = self._bank.records
+        return copy
 
     def graph(self, student: Any = None, teacher: Any = None, *, config: RunConfig | None = None,
               **options: Any) -> StateGraph:

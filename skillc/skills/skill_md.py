@@ -79,4 +79,39 @@ def render_skill_md(spec: SkillSpec, mermaid: str, license: str = "Apache-2.0") 
         lines += ["## Failure modes", ""]
         lines += [f"- **{f.name}**: when {f.when} → {f.action}. {f.description}".rstrip() for f in spec.failure_modes]
         lines.append("")
+    if spec.provenance and spec.provenance.search:
+        lines += search_table(spec.provenance.search, spec.provenance.student)
     return "\n".join(lines)
+
+
+def search_table(search: dict[str, Any], student: str | None) -> list[str]:
+    """The compile's search as Markdown: every candidate's dev score on the student, and the one kept.
+
+    >>> search_table({"kept": "vote · k=8", "why": "best", "splits": {"train": 8, "dev": 4, "seed": 0},
+    ...     "raw_student": {"dev_correct": 1, "dev_items": 4, "dev_accuracy": 0.25},
+    ...     "candidates": [{"candidate": "vote · k=8", "status": "scored", "dev_correct": 3, "dev_items": 4,
+    ...                     "dev_accuracy": 0.75, "student_calls": 0, "tokens_per_item": [0, 0], "seconds": 0.2}]},
+    ...     "local:student")[-2]
+    '| **vote · k=8** (kept) | 3/4 = 75% | 0 | 0/0 | 0 |'
+    """
+    splits = search.get("splits") or {}
+    raw = search.get("raw_student") or {}
+    out = ["## How it was chosen", "",
+           f"Candidates scored on {splits.get('dev', '?')} held-out labelled items with the student `{student}` "
+           f"(bank: {splits.get('train', '?')} labelled items, seed {splits.get('seed', 0)}). Kept: "
+           f"**{search.get('kept')}**: {search.get('why', '')}.", "",
+           "| candidate | dev right | student calls | tokens/item in/out | s |", "| --- | --- | --- | --- | --- |"]
+
+    def cell(row: dict[str, Any]) -> str:
+        if not row.get("dev_items"):
+            return str(row.get("status", ""))
+        note = "" if row.get("status", "scored") == "scored" else f" ({row['status']})"
+        return f"{row['dev_correct']}/{row['dev_items']} = {row['dev_accuracy']:.0%}{note}"
+
+    rows = ([{**raw, "candidate": "raw student (one call)"}] if raw else []) + list(search.get("candidates", []))
+    for row in rows:
+        name = f"**{row['candidate']}** (kept)" if row["candidate"] == search.get("kept") else row["candidate"]
+        tin, tout = row.get("tokens_per_item") or [0, 0]
+        out.append(f"| {name} | {cell(row)} | {row.get('student_calls', 0)} | {tin:.0f}/{tout:.0f} | {row.get('seconds', 0):.0f} |")
+    out.append("")
+    return out
