@@ -66,10 +66,32 @@ def compile_cmd(
     label_col: Annotated[str | None, typer.Option("--label-col", help="column with true/false or the reference answer")] = None,
     rows: Annotated[str | None, typer.Option("--rows", help="rows of --logs to use, START:STOP (e.g. 0:500)")] = None,
     blocklist: Annotated[Path | None, typer.Option("--blocklist", help="JSONL of contaminated inputs to keep out")] = None,
+    trainset: Annotated[Path | None, typer.Option("--trainset", help="labelled JSONL (input, expected): the bank's ground truth; designs are scored on --student")] = None,
+    student: Annotated[str | None, typer.Option("--student", help="with --trainset: the student every candidate is scored with")] = None,
+    dev: Annotated[Path | None, typer.Option("--dev", help="with --trainset: labelled JSONL held out for scoring (default: --dev-share of the trainset)")] = None,
+    dev_share: Annotated[float, typer.Option("--dev-share", help="share of the trainset held out for scoring")] = 0.3,
+    seed: Annotated[int, typer.Option(help="seed of the dev split and of sampled designs")] = 0,
+    search_budget: Annotated[int, typer.Option("--search-budget", help="most student calls the search may make")] = 600,
+    signals: Annotated[str, typer.Option(help="with --trainset: the gate's signals, learned on dev: check, neighbours, peer, consistency, logprobs, verify")] = "check,neighbours,peer",
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong dev answers the gate may let pass")] = 0.1,
+    metric: Annotated[str | None, typer.Option(help="how dev answers are scored (default: the task's metric, else exact)")] = None,
+    architect_samples: Annotated[int, typer.Option("--architect-samples", help="architect designs to try (first greedy, then sampled)")] = 2,
+    bootstrap: Annotated[int, typer.Option(help="labelled items the teacher works for each design it writes")] = 6,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="per-candidate dev results (default: .skillc-compile-cache/ beside the trainset)")] = None,
 ) -> None:
-    """Compile TASK_FILE into a skill folder with the teacher as architect."""
+    """Compile TASK_FILE into a skill folder with the teacher as architect.
+
+    With --trainset and --student, compile scores candidate designs and demo policies by how the student does on
+    a dev split, keeps the best, fills the bank with the labels and learns the escalation gate on dev.
+    """
     with errors_exit():
         task = Task.from_file(task_file)
+        if trainset is not None:
+            _compile_for_student(task, teacher, out, trainset, student, dev, dev_share, seed, search_budget, signals,
+                                 max_wrong_pass, metric, architect_samples, bootstrap, cache_dir, _prices(prices))
+            return
+        if student is not None or dev is not None:
+            raise InvalidInputError("--student and --dev go with --trainset (labelled items the candidates are scored on)")
         extra = load_samples(samples) if samples else []
         log_rows, columns = None, None
         if logs is not None:
@@ -86,6 +108,29 @@ def compile_cmd(
             logs=log_rows, log_columns=columns, quality=quality,
         )
         folder = skill.save(out)
+    _print_compile_summary(skill, folder)
+
+
+def _compile_for_student(task: Task, teacher: str, out: Path, trainset: Path, student: str | None, dev: Path | None,
+                         dev_share: float, seed: int, budget: int, signals: str, max_wrong_pass: float,
+                         metric: str | None, architect_samples: int, bootstrap: int, cache_dir: Path | None,
+                         prices: PriceTable) -> None:
+    from skillc.compile.trainset import load_labelled
+    from skillc.eval.metrics import METRICS
+
+    if student is None:
+        raise InvalidInputError("--trainset needs --student: compile scores every candidate with the model that will run it")
+    if metric is not None and metric not in METRICS:
+        raise InvalidInputError(f"--metric must be one of {', '.join(METRICS)}")
+    items = load_labelled(trainset, task)
+    held = load_labelled(dev, task) if dev is not None else None
+    err.print(f"compiling [bold]{task.name}[/] for {student}: {len(items)} labelled item(s), teacher {teacher} …")
+    skill = compile_skill(task, teacher=teacher, trainset=items, student=student, dev=held, dev_share=dev_share,
+                          seed=seed, search_budget=budget, metric=metric, max_wrong_pass=max_wrong_pass,
+                          signals=tuple(x.strip() for x in signals.split(",") if x.strip()), prices=prices,
+                          architect_samples=architect_samples, bootstrap=bootstrap, progress=True,
+                          cache_dir=cache_dir or trainset.parent / ".skillc-compile-cache")
+    folder = skill.save(out)
     _print_compile_summary(skill, folder)
 
 
@@ -286,7 +331,7 @@ def calibrate_cmd(
     skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
     dataset: Annotated[Path, typer.Option("--dataset", help="held-out JSONL samples: input, expected")],
     student: Annotated[str, typer.Option("--student", help="student model URI (local:NAME?logprobs for logprobs)")],
-    signals: Annotated[str, typer.Option(help="comma-separated: check, consistency, logprobs, verify")] = "check,consistency",
+    signals: Annotated[str, typer.Option(help="comma-separated: check, consistency, logprobs, verify, neighbours, peer")] = "check,consistency",
     max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers allowed to pass unescalated")] = 0.1,
     samples: Annotated[int, typer.Option(help="consistency: extra answers sampled per step")] = 3,
     metric: Annotated[str, typer.Option(help="exact, numeric, f1, label, includes or set_f1")] = "numeric",
@@ -612,11 +657,36 @@ def _print_compile_summary(skill: Skill, folder: Path) -> None:
             f"teacher {p.teacher} · repairs {p.repairs} · compile cost ${p.compile_cost_usd:.4f} · "
             f"tokens in/out {p.compile_tokens.get('input', 0)}/{p.compile_tokens.get('output', 0)}"
         )
-        origin = f"{traces['rows']} logged calls" if traces.get("source") == "logs" else f"{traces.get('samples', 0)} samples"
-        console.print(f"worked examples kept: {traces.get('kept', 0)} from {origin} · dropped: {dropped}")
+        if traces.get("source") == "trainset":
+            by_source = ", ".join(f"{k}: {v}" for k, v in (traces.get("records") or {}).items()) or "none"
+            console.print(f"bank: {traces.get('kept', 0)} record(s) ({by_source})")
+        else:
+            origin = f"{traces['rows']} logged calls" if traces.get("source") == "logs" else f"{traces.get('samples', 0)} samples"
+            console.print(f"worked examples kept: {traces.get('kept', 0)} from {origin} · dropped: {dropped}")
+        if p.search:
+            _print_search_table(p.search, p.student)
         if p.design == "fallback":
             why = p.normalized[0].removeprefix("fallback design: ") if p.normalized else "the architect failed"
             console.print(f"[yellow]fallback design[/]: {why}; the skill is one step under the task's output contract")
+
+
+def _print_search_table(search: dict[str, Any], student: str | None) -> None:
+    splits = search.get("splits") or {}
+    table = Table("candidate", "dev right", "student calls", "tokens/item in/out", "s",
+                  title=f"search on {splits.get('dev', '?')} dev items, student {student}")
+    raw = search.get("raw_student") or {}
+    for row in ([{**raw, "candidate": "raw student (one call)"}] if raw else []) + list(search.get("candidates", [])):
+        kept = row["candidate"] == search.get("kept")
+        if row.get("dev_items"):
+            right = f"{row['dev_correct']}/{row['dev_items']} = {row['dev_accuracy']:.0%}"
+            right += "" if row.get("status", "scored") == "scored" else f" ({row['status']})"
+        else:
+            right = str(row.get("status", ""))
+        tin, tout = row.get("tokens_per_item") or [0, 0]
+        table.add_row(f"[bold]{row['candidate']} (kept)[/]" if kept else row["candidate"], right,
+                      str(row.get("student_calls", 0)), f"{tin:.0f}/{tout:.0f}", f"{row.get('seconds', 0):.0f}")
+    console.print(table)
+    console.print(f"kept {search.get('kept')}: {search.get('why')} · {search.get('student_calls', 0)} student calls in all")
 
 
 def _print_result(skill: Skill, result: RunResult) -> None:

@@ -92,7 +92,7 @@ def work_samples(
             mistakes.append({"input": sample.input, "expected": sample.expected, "got": result.output})
         out_tokens.append(sum(r.output_tokens for r in result.trace))
         for rec in result.trace:
-            if rec.primitive not in LLM_PRIMITIVES or not rec.ok or "." in rec.step or rec.role != "teacher":
+            if rec.primitive not in LLM_PRIMITIVES or not rec.ok or "." in rec.step:
                 continue
             example = _example(rec, n, teacher, source)
             reason = "wrong_final_answer" if wrong else reject_reason(example)

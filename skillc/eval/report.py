@@ -3,8 +3,8 @@
 Nothing here calls a model: it folds `ItemRecord`s and their scores into `eval.json`'s content.
 
 Example:
-    >>> retention(0.9, 0.9)
-    {'ratio': 1.0, 'points': 100.0, 'note': 'skill + escalation accuracy / teacher-only accuracy'}
+    >>> retention(0.9, 0.9)["points"], retention(0.9, 0.9, against="teacher + demos")["note"].split(" / ")[1]
+    (100.0, 'teacher + demos accuracy (the better teacher condition)')
     >>> retention(0.5, 0.0)["points"] is None
     True
 """

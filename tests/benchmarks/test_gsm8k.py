@@ -210,7 +210,8 @@ def test_summary_of_several_students(tmp_path: Path, data: Path) -> None:
     assert cheapest_point(other)[1].escalation_rate == 1.0  # type: ignore[index]
     files = write_summary([report, other], tmp_path / "out")
     table = Path(files["table"]).read_text().splitlines()
-    assert len(table) == 14 and table[6].startswith("| RouteLLM")
+    assert len(table) == 16 and table[6].startswith("| RouteLLM")  # calibration: check, consistency, learned gate, per student
+    assert sum("| gate |" in line for line in table) == 2
     assert table[3].startswith("| oracle bound for `student-model`") and "| 75% (100% of GPT-4) | 50% |" in table[3]
     assert "`student-model`" in table[2] and "25% on `consistency`" in table[2]
     assert "`other-student`" in table[4] and "100% on `check`" in table[4]

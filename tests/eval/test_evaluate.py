@@ -208,7 +208,7 @@ def test_a_run_served_from_the_cache_resolves_no_model(skill, dataset, tmp_path)
     # every (condition, item) is cached: an unknown local model is never resolved, so no server would start
     again = evaluate_module.run_conditions(skill, items, student="local:not-a-model", teacher="local:not-a-model",
                                            cache=EvalCache(tmp_path / "runs.jsonl"))
-    assert again.ran == 0 and again.cached == len(items) * len(evaluate_module.CONDITIONS)
+    assert again.ran == 0 and again.cached == len(items) * len(evaluate_module.BASE_CONDITIONS)
     with pytest.raises(ModelURIError, match="unknown local model"):
         evaluate_module.run_conditions(skill, items, student="local:not-a-model", teacher=teacher_model(),
                                        cache=EvalCache(tmp_path / "other.jsonl"))
