@@ -29,7 +29,6 @@ from typing import Any
 from rich.console import Console
 
 from skillc.adapters.pricing import PriceTable
-from skillc.benchmarks.suite import split_items
 from skillc.benchmarks.suite_data import convert_suite
 from skillc.core.errors import InvalidInputError
 from skillc.core.files import atomic_write_text
@@ -274,3 +273,31 @@ def write_outputs(parts: dict[str, Any], out: Path) -> dict[str, Any]:
     atomic_write_text(files["json"], json.dumps(result, indent=2) + "\n")
     plot_compression(parts, files["png"])
     return result
+
+
+def spread(items: list[Any], limit: int | None) -> list[Any]:
+    """`limit` items spread evenly over `items` (all of them when `limit` is None or not smaller).
+
+    >>> spread(list(range(10)), 4)
+    [0, 2, 5, 7]
+    """
+    if limit is None or limit >= len(items):
+        return list(items)
+    if limit < 1:
+        raise InvalidInputError("--limit must be at least 1")
+    return [items[i * len(items) // limit] for i in range(limit)]
+
+
+def split_items(items: list[Sample], limit: int | None, calibrate: int) -> tuple[list[Sample], list[Sample]]:
+    """The eval items (`limit`, spread evenly) and `calibrate` held-out items, disjoint: the pick the suite of issue
+    14 made, which this benchmark's figures were measured on.
+
+    >>> evals, held = split_items([Sample(input={"i": i}, id=i) for i in range(10)], 8, 4)
+    >>> [s.input["i"] for s in evals], [s.input["i"] for s in held]
+    ([0, 1, 3, 5, 6, 8], [2, 4, 7, 9])
+    """
+    n_cal = min(calibrate, len(items) // 2)
+    count = len(items) - n_cal if limit is None or limit + n_cal > len(items) else limit
+    chosen = spread(items, count)
+    taken = {id(s) for s in chosen}
+    return chosen, spread([s for s in items if id(s) not in taken], n_cal) if n_cal else []

@@ -29,6 +29,18 @@ from skillc.core.files import atomic_write_text
 
 SAMPLES = 3
 Row = dict[str, Any]
+# (test, dev) items per set; the rest of the set is the trainset. Test is ≥100 where a set has them, 30 on qa
+# (a transcript costs the 1.5B teacher ~100 s), about 40% of a small set otherwise.
+SPLITS: dict[str, tuple[int, int]] = {
+    "event_categories": (120, 40),
+    "brazilian_laws": (120, 40),
+    "product-ie": (14, 8),
+    "finance_calc": (33, 20),
+    "date-booking": (7, 4),
+    "utility_price_parsing": (5, 3),
+    "qa": (30, 16),
+}
+SPLIT_SEED = 0
 
 
 def _messages(row: Row) -> tuple[str, str]:
@@ -173,6 +185,23 @@ def sample_indices(items: list[tuple[dict, dict]]) -> list[int]:
 def _first_of_lists(expected: dict[str, Any]) -> dict[str, Any]:
     """A sample's expected output must fit the output contract: of several accepted answers, the first."""
     return {k: (v[0] if isinstance(v, list) and v else v) for k, v in expected.items()}
+
+
+def split_set(items: list[Any], test: int, dev: int, seed: int = SPLIT_SEED) -> tuple[list[Any], list[Any], list[Any]]:
+    """(train, dev, test): the items shuffled once with `seed`; test first, then dev, the rest is train.
+
+    >>> train, dev, test = split_set(list(range(10)), 3, 2)
+    >>> len(train), len(dev), len(test), sorted(train + dev + test) == list(range(10))
+    (5, 2, 3, True)
+    """
+    if test + dev >= len(items):
+        raise InvalidInputError(f"a split of {test} test and {dev} dev items leaves no trainset of {len(items)} items")
+    order = list(range(len(items)))
+    import random
+
+    random.Random(seed).shuffle(order)
+    picked = [items[i] for i in order]
+    return picked[test + dev :], picked[test : test + dev], picked[:test]
 
 
 def convert_suite(data: Path, tasks: Path, items_dir: Path, say: Callable[[str], None] = print) -> list[str]:

@@ -32,6 +32,7 @@ from skillc.adapters.pricing import PriceTable, default_prices
 from skillc.cli.output import EXIT_CODES, console, err, errors_exit, stop_on_signals
 from skillc.cli.share import register as register_sharing
 from skillc.compile.compiler import compile_skill
+from skillc.compile.for_student import DEFAULT_SIGNALS
 from skillc.compile.logs import LogColumns, read_logs
 from skillc.core.errors import InvalidInputError, SkillcError
 from skillc.core.files import atomic_write_text, read_json
@@ -441,22 +442,24 @@ def bench_gsm8k_cmd(
 @bench_app.command("suite")
 def bench_suite_cmd(
     data: Annotated[Path, typer.Option("--data", help="the evals folder with the seven public sets (../shared/data/evals)")],
-    limit: Annotated[int | None, typer.Option(help="items per set, spread evenly over the set (default: all)")] = None,
-    student: Annotated[str, typer.Option("--student", help="student model URI")] = "local:student",
-    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI: compiles, runs alone, takes escalations")] = "local:teacher",
+    limit: Annotated[int | None, typer.Option(help="test items per set, at most (default: the whole test split)")] = None,
+    student: Annotated[str, typer.Option("--student", help="student model URI: every candidate design is scored with it")] = "local:student",
+    teacher: Annotated[str, typer.Option("--teacher", help="teacher model URI: writes designs, runs alone, takes escalations")] = "local:teacher",
     sets: Annotated[str | None, typer.Option("--sets", help="comma-separated set names (default: all seven)")] = None,
     tasks: Annotated[Path, typer.Option("--tasks", help="where each set's task.yaml is (written when missing)")] = Path("bench/suite"),
-    skills: Annotated[Path, typer.Option("--skills", help="compiled skills: reused when there, compiled into otherwise")] = Path("skills"),
-    out: Annotated[Path, typer.Option(help="per-set items, caches and eval.json; suite.md, suite.json, suite.png")] = Path("bench/results/suite"),
-    calibrate: Annotated[int, typer.Option(help="held-out items per set that calibrate the escalation gate (0: no gate)")] = 20,
-    signals: Annotated[str, typer.Option(help="confidence signals the gate may use: check, logprobs, consistency, verify")] = "check,consistency",
-    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong answers the gate may let pass")] = 0.1,
-    redraw: Annotated[bool, typer.Option("--redraw", help="only rebuild the table and figure from OUT (no model calls)")] = False,
+    skills: Annotated[Path, typer.Option("--skills", help="compiled skills: reused when compiled on the same split for the same student")] = Path("skills"),
+    out: Annotated[Path, typer.Option(help="per-set split, caches and eval.json; suite.md, suite.json, suite.png")] = Path("bench/results/suite"),
+    signals: Annotated[str, typer.Option(help="the gate's signals, learned on dev: check, neighbours, peer, consistency, logprobs, verify")] = ",".join(DEFAULT_SIGNALS),
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong dev answers the gate may let pass")] = 0.1,
+    search_budget: Annotated[int, typer.Option("--search-budget", help="student calls each set's search may make")] = 600,
+    architect_samples: Annotated[int, typer.Option("--architect-samples", help="architect designs per set")] = 1,
+    bootstrap: Annotated[int, typer.Option(help="labelled items the teacher works for each design it writes")] = 4,
+    redraw: Annotated[bool, typer.Option("--redraw", help="only rebuild the tables and figure from OUT (no model calls), and the skills' banks from --data")] = False,
 ) -> None:
-    """The public task suite: compile each set without hints (or reuse its skill) and evaluate it four ways.
+    """The public task suite: each set split once (train, dev, test), compiled for the student on train and dev, and
+    evaluated on test: teacher alone, teacher + demos, raw student, neighbour vote, the skill without and with escalation.
 
-    Teacher alone, raw student, the skill without and with escalation, per set; resumable per item.
-    Writes OUT/suite.md (the table), OUT/suite.json and OUT/suite.png (one cost–quality panel per set).
+    Resumable per item. Writes OUT/suite.md (the tables), OUT/suite.json and OUT/suite.png (one cost–quality panel per set).
     """
     from skillc.benchmarks.suite import SuiteSettings, redraw_suite, run_suite
     from skillc.cli.tables import print_suite_summary
@@ -466,9 +469,9 @@ def bench_suite_cmd(
         if redraw:
             summary = redraw_suite(out, tasks=tasks, skills=skills, only=chosen, data=data, say=err.print)
         else:
-            settings = SuiteSettings(student=student, teacher=teacher, limit=limit, calibrate=calibrate,
+            settings = SuiteSettings(student=student, teacher=teacher, limit=limit, max_wrong_pass=max_wrong_pass,
                                      signals=tuple(x.strip() for x in signals.split(",") if x.strip()),
-                                     max_wrong_pass=max_wrong_pass)
+                                     search_budget=search_budget, architect_samples=architect_samples, bootstrap=bootstrap)
             summary = run_suite(data, settings, tasks=tasks, skills=skills, out=out, only=chosen, console=err)
     print_suite_summary(console, summary)
     files = summary["files"]

@@ -100,17 +100,23 @@ def print_gsm8k_report(console: Console, report: dict[str, Any]) -> None:
 
 
 def print_suite_summary(console: Console, summary: dict[str, Any]) -> None:
-    """The suite table: per set, the four accuracies, retention, teacher touch, cost ratio and the goal."""
-    table = Table("set", "skill", "items", "teacher", "raw student", "skill", "skill + esc.", "retention", "touch teacher",
-                  "cheaper", "goal", title="public task suite (API prices assumed)")
+    """The suite table: per set, every condition's accuracy, the kept design, retention, teacher touch and the goals."""
+    table = Table("set", "kept design", "test", "raw student", "skill", "teacher", "teacher + demos", "vote",
+                  "skill + esc.", "touch", "cheaper", "goals a · b · c", title="public task suite (API prices assumed)")
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
     for r in summary["rows"]:
-        table.add_row(r["set"], f"{r['skill']} ({r['design']}, {r['steps']} step)", str(r["items"]),
-                      f"{r['teacher_only_accuracy']:.0%}", f"{r.get('raw_student_accuracy', 0):.0%}",
-                      f"{r.get('skill_accuracy', 0):.0%}", f"{r['skill_escalation_accuracy']:.0%}",
-                      "n/a" if r["retention"] is None else f"{r['retention']:.0%}", f"{r['teacher_touch']:.0%}",
-                      "n/a" if r["cheaper"] is None else f"{r['cheaper']:.1f}x",
-                      "met" if r["goal_met"] else ("teacher too weak" if r.get("teacher_too_weak") else "missed"))
+        a, g = r["accuracy"], r["goals"]
+        marks = " · ".join("✓" if g[k] else "✗" for k in ("student_does_the_teachers_job", "escalation", "compile_beats_raw"))
+        table.add_row(r["set"], str(r["design"]), str(r["items"]), pct(a.get("raw_student")), pct(a.get("skill")),
+                      pct(a.get("teacher_only")), pct(a.get("teacher_demos")), pct(a.get("nn_vote")),
+                      pct(a.get("skill_escalation")), f"{r['teacher_touch']:.0%}",
+                      "n/a" if r["cheaper"] is None else f"{r['cheaper']:.1f}x", marks)
     console.print(table)
-    median = summary["median_retention"]
-    console.print(f"goal met on {len(summary['goal_met'])} of {summary['sets']} sets · median retention "
-                  f"{'n/a' if median is None else f'{median:.0%}'} · median teacher touch {summary['median_teacher_touch']:.0%}")
+    met, n = summary["met"], summary["sets"]
+    console.print(f"(a) the skill beats the raw student by ≥15 points and matches the teacher: {len(met.get('student_does_the_teachers_job', []))}"
+                  f" of {n} · never loses to the vote: {len(met.get('beats_the_vote', []))} of {n} · (b) escalation goal: "
+                  f"{len(met.get('escalation', []))} of {n} · (c) compile beats the raw student on dev: "
+                  f"{len(met.get('compile_beats_raw', []))} of {n}")

@@ -94,7 +94,7 @@ def work_samples(
         for rec in result.trace:
             if rec.primitive not in LLM_PRIMITIVES or not rec.ok or "." in rec.step:
                 continue
-            example = _example(rec, n, teacher, source)
+            example = _example(rec, n, teacher, source, item=(sample.model_extra or {}).get("id"))
             reason = "wrong_final_answer" if wrong else reject_reason(example)
             if reason:
                 dropped[reason] += 1
@@ -109,10 +109,12 @@ def work_samples(
     return kept, report, calls, mistakes
 
 
-def _example(record: StepRecord, sample: int, teacher: ModelHandle, source: str = "teacher") -> dict[str, Any]:
+def _example(record: StepRecord, sample: int, teacher: ModelHandle, source: str = "teacher",
+             item: Any = None) -> dict[str, Any]:
     output = record.output or {}
+    extra = {"item": item} if item is not None else {}
     return new_record(record.step, record.inputs or {}, output, reasoning=str(output.get("reasoning", "")),
-                      source=source, model=record.model or teacher.name, raw=record.raw, sample=sample)  # type: ignore[arg-type]
+                      source=source, model=record.model or teacher.name, raw=record.raw, sample=sample, **extra)  # type: ignore[arg-type]
 
 
 def rationale_reaches(output: dict[str, Any], label: Any, expression_field: str = "expression") -> bool:
@@ -148,6 +150,7 @@ def rationalise(teacher: ModelHandle, task: str, step: Step, item: Sample, label
         return None, used
     if contract_errors(output, step.contract) or not rationale_reaches(output, label):
         return None, used
+    extra = {"item": (item.model_extra or {})["id"]} if (item.model_extra or {}).get("id") is not None else {}
     record = new_record(step.id, inputs, output, reasoning=str(output.get(working or "", "")), source="label",
-                        model=call.model, raw=call.text, rationalised=True)
+                        model=call.model, raw=call.text, rationalised=True, **extra)
     return record, used

@@ -58,7 +58,11 @@ def proposal_messages(task: Task, outputs: list[str], examples: list[Sample]) ->
         "Name the numbers a small model must copy out of the input (snake_case names; say what each is, e.g. "
         "'total supply charges in dollars'), and for each output one arithmetic expression over those names.",
         f"Expressions may use + - * / ** ( ) and the functions {functions}; round_sig(x, n) rounds x to n "
-        "significant figures.",
+        "significant figures. An expression names only the values you list (never an input field, never "
+        "`value.attribute`) and numbers.",
+        'For example, for "the price of one item on an invoice", a good answer is {"values": [{"name": "total", '
+        '"what": "the invoice total in dollars"}, {"name": "count", "what": "the number of items"}], '
+        '"expressions": {"unit_price": "round(total / count, 2)"}}.',
     ]
     for n, item in enumerate(examples, 1):
         lines.append(f"Example {n} input: {json.dumps(shortened(item.input), ensure_ascii=False)}")
@@ -67,9 +71,31 @@ def proposal_messages(task: Task, outputs: list[str], examples: list[Sample]) ->
     return [("system", SYSTEM), ("user", "\n".join(lines))]
 
 
-def parse_proposal(text: str, outputs: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+GENERIC_CONSTANTS = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 24, 60, 100, 1000}  # units and rounding, not an example's data
+
+
+def constants_from(expression: str, examples: str) -> list[float]:
+    """The numbers an expression writes out that also stand in the example inputs: a value of one example
+    copied into the formula, where it should be a value to extract.
+
+    >>> constants_from("round(supply / 423, 2)", "Supply 423 kWh @ 11 cents")
+    [423]
+    """
+    import ast
+
+    found = []
+    stated = {float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*\.?\d*", examples)}
+    for node in ast.walk(ast.parse(expression, mode="eval")):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            if node.value not in GENERIC_CONSTANTS and float(node.value) in stated:
+                found.append(node.value)
+    return found
+
+
+def parse_proposal(text: str, outputs: list[str], examples: str = "") -> tuple[dict[str, str], dict[str, str]]:
     """(values name → description, output → expression) from the teacher's reply; raises `MalformedOutputError`
-    when a name is not an identifier, an expression is unsafe or uses a name it does not define."""
+    when a name is not an identifier, an expression is unsafe, uses a name it does not define, or writes out a
+    number of the `examples` text (a value that must be copied per input, not fixed)."""
     data = parse_json_object(text)
     raw_values = data.get("values")
     values: dict[str, str] = {}
@@ -91,6 +117,10 @@ def parse_proposal(text: str, outputs: list[str]) -> tuple[dict[str, str], dict[
             raise MalformedOutputError(f"expression for {output!r} is not allowed: {exc}") from None
         if unknown:
             raise MalformedOutputError(f"expression for {output!r} uses undefined names {sorted(unknown)}")
+        copied = constants_from(expression, examples) if examples else []
+        if copied:
+            raise MalformedOutputError(f"expression for {output!r} writes out {copied[0]}, a number of one example's "
+                                       "input; make it a value to copy from each input instead")
         chosen[output] = expression.strip()
     used = set().union(*(names_in(e) for e in chosen.values())) if chosen else set()
     values = {k: v for k, v in values.items() if k in used}
@@ -105,19 +135,25 @@ def propose(teacher: ModelHandle, task: Task, outputs: list[str], examples: list
     """Up to `samples` distinct proposals (the first greedy, the rest sampled), the problems of the rejected ones,
     and the calls made (for the compile's cost)."""
     messages = proposal_messages(task, outputs, examples)
+    stated = " ".join(json.dumps(e.input, ensure_ascii=False) for e in examples)
     schema = proposal_schema(outputs) if teacher.structured != "none" else None
     found: list[tuple[dict[str, str], dict[str, str]]] = []
     problems: list[str] = []
     calls: list[Any] = []
     for n in range(samples):
         kwargs: dict[str, Any] = {"temperature": temperature, "seed": n} if n else {}
-        call = call_model(teacher, messages, prices=prices, json_schema=schema, max_tokens=600, **kwargs)
-        calls.append(call)
-        try:
-            proposal = parse_proposal(call.text, outputs)
-        except MalformedOutputError as exc:
-            problems.append(str(exc))
-            continue
-        if proposal not in found:
-            found.append(proposal)
+        asked = messages
+        for attempt in range(2):  # a proposal that cannot be used is sent back once with its problem
+            call = call_model(teacher, asked, prices=prices, json_schema=schema, max_tokens=600, **kwargs)
+            calls.append(call)
+            try:
+                proposal = parse_proposal(call.text, outputs, stated)
+            except MalformedOutputError as exc:
+                problems.append(str(exc))
+                asked = [*messages, ("assistant", call.text[:3000]),
+                         ("user", f"That cannot be used: {exc}. Answer again with the corrected JSON object.")]
+                continue
+            if proposal not in found:
+                found.append(proposal)
+            break
     return found, problems, calls

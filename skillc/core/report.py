@@ -55,6 +55,9 @@ class ConditionRow(BaseModel):
     cost_per_item_usd: float = 0.0
     seconds: float = 0.0
     local_cost_usd: float = 0.0
+    accuracy_ci: list[float] | None = Field(None, description="95% Wilson interval of the share of items right")
+    macro_f1: float | None = Field(None, description="for a lone label output: the mean of the per-label F1")
+    macro_f1_ci: list[float] | None = Field(None, description="95% bootstrap interval of macro_f1")
 
 
 class Retention(BaseModel):

@@ -162,7 +162,8 @@ def load_baseline(path: str | Path) -> EvalReport:
 
 
 def _marks(report: EvalReport) -> dict[str, tuple[float, float]]:
-    names = {"teacher_only": "teacher only", "raw_student": "raw student", "skill_escalation": "skill + escalation (measured)"}
+    names = {"teacher_only": "teacher only", "teacher_demos": "teacher + demos", "raw_student": "raw student",
+             "nn_vote": "nearest-neighbour vote", "skill_escalation": "skill + escalation (measured)"}
     rows = {k: report.row(k) for k in names}
     return {label: (row.cost_per_item_usd, row.accuracy) for k, label in names.items() if (row := rows[k]) is not None}
 

@@ -176,3 +176,70 @@ def score(
     else:
         raise InvalidInputError(f"metric {metric!r} needs a model (judge) or is unknown; choose one of {', '.join(METRICS)}")
     return Score(float(ok), ok)
+
+
+def label_pairs(expected: list[dict[str, Any]], outputs: list[dict[str, Any] | None], field: str) -> tuple[list[str], list[str]]:
+    """(gold, predicted) labels for macro-F1. A reference that accepts several labels counts the prediction's
+    class when it is one of them (else the first); no answer is the class `(none)`.
+
+    >>> label_pairs([{"a": ["X", "Y"]}, {"a": "Z"}], [{"a": "y"}, None], "a")
+    (['y', 'z'], ['y', '(none)'])
+    """
+    def norm(value: Any) -> str:
+        return " ".join(str(value).lower().split())
+
+    gold, pred = [], []
+    for want, got in zip(expected, outputs, strict=True):
+        options = [norm(o) for o in (want.get(field) if isinstance(want.get(field), list) else [want.get(field)])]
+        guess = norm(got.get(field)) if isinstance(got, dict) and got.get(field) is not None else "(none)"
+        gold.append(guess if guess in options else (options[0] if options else "(none)"))
+        pred.append(guess)
+    return gold, pred
+
+
+def macro_f1(gold: list[str], pred: list[str]) -> float:
+    """The mean F1 over every label the references use (a label only predicted counts too, with F1 0).
+
+    >>> round(macro_f1(["a", "a", "b", "b"], ["a", "b", "b", "b"]), 4)
+    0.7333
+    """
+    labels = sorted(set(gold) | (set(pred) - {"(none)"}))
+    if not labels:
+        return 0.0
+    scores = []
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, pred, strict=True))
+        fp = sum(g != label and p == label for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == label and p != label for g, p in zip(gold, pred, strict=True))
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores)
+
+
+def macro_f1_interval(gold: list[str], pred: list[str], *, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of `macro_f1` (items resampled with replacement, `seed` fixed).
+
+    >>> lo, hi = macro_f1_interval(["a", "b"] * 20, ["a", "b"] * 15 + ["b", "a"] * 5)
+    >>> 0 < lo < hi <= 1
+    True
+    """
+    import numpy as np
+
+    if not gold:
+        return 0.0, 0.0
+    labels = sorted(set(gold) | set(pred))
+    index = {label: i for i, label in enumerate(labels)}
+    g, p = np.array([index[x] for x in gold]), np.array([index[x] for x in pred])
+    counted = np.array([label != "(none)" for label in labels])
+    rng = np.random.default_rng(seed)
+    values = []
+    n, k = len(g), len(labels)
+    for _ in range(resamples):
+        pick = rng.integers(0, n, n)
+        gs, ps = g[pick], p[pick]
+        tp = np.bincount(gs[gs == ps], minlength=k)
+        fp = np.bincount(ps, minlength=k) - tp
+        fn = np.bincount(gs, minlength=k) - tp
+        present = (np.bincount(gs, minlength=k) > 0) | ((np.bincount(ps, minlength=k) > 0) & counted)
+        f1 = np.where(tp > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+        values.append(float(f1[present].mean()) if present.any() else 0.0)
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))

@@ -52,8 +52,8 @@ def save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
-MARK_STYLES = {"teacher only": ("s", "tab:red"), "raw student": ("^", "tab:gray"), "no escalation": ("v", "tab:purple"),
-               "oracle": ("*", "tab:orange")}
+MARK_STYLES = {"teacher only": ("s", "tab:red"), "teacher + ": ("P", "tab:brown"), "raw student": ("^", "tab:gray"),
+               "vote": ("X", "tab:cyan"), "no escalation": ("v", "tab:purple"), "oracle": ("*", "tab:orange")}
 
 
 def mark_style(name: str) -> tuple[str, str]:

@@ -16,8 +16,9 @@ from typing import Any
 from skillc.adapters.pricing import PriceTable
 from skillc.core.errors import RegressionError
 from skillc.core.report import EvalReport
-from skillc.eval.conditions import ASSUMED_API, CONDITIONS, TEACHER_CONDITIONS, EvalRun, ItemRecord
-from skillc.eval.metrics import Score, field_recall
+from skillc.eval.conditions import ASSUMED_API, CONDITIONS, TEACHER_CONDITIONS, EvalRun, ItemRecord, lone_label
+from skillc.eval.metrics import Score, field_recall, label_pairs, macro_f1, macro_f1_interval
+from skillc.eval.thresholds import wilson_interval
 from skillc.eval.roi import roi
 from skillc.eval.sweep import (
     Confidence,
@@ -177,6 +178,13 @@ def build_report(
     expected = [item.expected or {} for item in run.items]
     rows = [summarize_condition(c, run.by_condition(c), [scores[(c, i)] for i in run.ids], expected, plan, prices, tolerance)
             for c in run.conditions]
+    label = lone_label(skill.spec)
+    for row in rows:
+        row["accuracy_ci"] = [round(x, 4) for x in wilson_interval(row["correct"], row["items"])]
+        if label is not None:
+            gold, pred = label_pairs(expected, [r.output for r in run.by_condition(row["key"])], label)
+            row["macro_f1"] = round(macro_f1(gold, pred), 4)
+            row["macro_f1_ci"] = [round(x, 4) for x in macro_f1_interval(gold, pred)]
     by_key = {r["key"]: r for r in rows}
     report: dict[str, Any] = {
         "skill": skill.name,

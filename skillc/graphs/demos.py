@@ -81,9 +81,18 @@ def teacher_demo_records(bank: DemoBank | None, step: str, inputs: dict[str, Any
     """The demos the teacher sees when it answers the whole task for a step: the step's own (its `fixed` or its
     k nearest; a vote's neighbours), or `TEACHER_K` nearest when the step shows none. The same function serves
     escalation and the *teacher + demos* baseline, so the baseline is what escalation gets."""
+    return demo_records(bank, step, inputs, teacher_policy(policy))
+
+
+def teacher_policy(policy: RetrievalPolicy) -> RetrievalPolicy:
+    """The demo policy of a step when the teacher answers it: the step's own, or `TEACHER_K` nearest when it has none.
+
+    >>> teacher_policy(RetrievalPolicy(k=0)).k, teacher_policy(RetrievalPolicy(k=8)).k
+    (4, 8)
+    """
     if policy.k <= 0 and not policy.fixed:
-        policy = policy.model_copy(update={"k": TEACHER_K})
-    return demo_records(bank, step, inputs, policy)
+        return policy.model_copy(update={"k": TEACHER_K})
+    return policy
 
 
 def fixed_records(bank: DemoBank, ids: list[str]) -> list[dict[str, Any]]:

@@ -63,7 +63,7 @@ from skillc.graphs.confidence import (
     verify_confidence,
 )
 from skillc.graphs.config import Escalation, call_limits
-from skillc.graphs.demos import DemoBank, demo_messages, teacher_demo_records
+from skillc.graphs.demos import DemoBank, demo_messages, teacher_demo_records, teacher_policy
 from skillc.graphs.passages import find_passages, query_text
 from skillc.graphs.vote import agreement, neighbour_vote
 from skillc.graphs.failure import ESCALATE_TASK, FINISH, StepFailure
@@ -174,8 +174,11 @@ def llm_node(step: Step, ex: Executors) -> Node:
         if role == "student" and step.compression is not None and ex.compressor is not None:
             shown, squeezed = compress_inputs(step, inputs, ex.compressor, count=ex.token_counter("student"))
         messages = step_messages(ex.task, step, shown, contract=contract, feedback=feedback)
-        demos = demo_messages(ex.bank, step.bank_step, inputs, ex.retrieval_of(step),
-                              shown=lambda r: demo_shown(step, r, ex.compressor)) if role == "student" else []
+        if role == "student":
+            demos = demo_messages(ex.bank, step.bank_step, inputs, ex.retrieval_of(step),
+                                  shown=lambda r: demo_shown(step, r, ex.compressor))
+        else:  # an escalated step: the teacher sees the step's demos too (the originals), as on whole-task escalation
+            demos = demo_messages(ex.bank, step.bank_step, inputs, teacher_policy(ex.retrieval_of(step)))
         messages = [messages[0], *demos, *messages[1:]]
         signals = _signals(step, ex, role)
         wants_logprobs = "logprobs" in signals and ex.model(role).logprobs
@@ -253,7 +256,9 @@ def _gate(step: Step, ex: Executors, signals: list[str], messages: list[Any], co
         if share is not None:
             scores["neighbours"] = share
     if "peer" in signals:
-        scores["peer"] = _peer_agreement(step, ex, messages, contract, update_answer(update, step), fields, extra)
+        peer = _peer_agreement(step, ex, messages, contract, update_answer(update, step), fields, extra)
+        if peer is not None:
+            scores["peer"] = peer
     trace = update[TRACE]
     trace[0] = {**trace[0], "confidence": scores}
     trace.extend(extra)
@@ -271,11 +276,19 @@ def update_answer(update: dict[str, Any], step: Step) -> dict[str, Any]:
 
 
 def _peer_agreement(step: Step, ex: Executors, messages: list[Any], contract: dict[str, Any], answer: dict[str, Any],
-                    fields: list[str], extra: list[dict[str, Any]]) -> float:
-    """The `peer` signal: 1.0 when the second cheap model, given the same messages, gives the same answer."""
+                    fields: list[str], extra: list[dict[str, Any]]) -> float | None:
+    """The `peer` signal: 1.0 when the second cheap model, given the same messages, gives the same answer; None
+    (not measured) when the peer refuses the request, e.g. a prompt longer than its context."""
     from skillc.core.answers import answers_equal
+    from skillc.core.errors import SkillcError
 
-    call = ex.call("peer", messages, contract, max_tokens=contract_max_tokens(contract))
+    try:
+        call = ex.call("peer", messages, contract, max_tokens=contract_max_tokens(contract))
+    except DeadlineExceeded:
+        raise
+    except SkillcError as exc:
+        log.info("peer signal not measured on step %s: %s", step.id, exc)
+        return None
     try:
         parsed: dict[str, Any] | None = parse_json_object(call.text)
     except MalformedOutputError:

@@ -65,6 +65,18 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+PROMPT_CACHE_BYTES = 1 << 30  # per model server: evaluated prompt states kept in RAM
+
+
+def prompt_cache_default() -> bool:
+    """Whether local servers keep a prompt cache: yes, unless `SKILLC_LOCAL_PROMPT_CACHE` is 0, false or off.
+
+    >>> prompt_cache_default() if "SKILLC_LOCAL_PROMPT_CACHE" not in os.environ else True
+    True
+    """
+    return os.environ.get("SKILLC_LOCAL_PROMPT_CACHE", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
 def default_threads(cores: int | None = None) -> int:
     """llama.cpp threads: `SKILLC_LOCAL_THREADS` when set, else every core. On a machine shared with CPU-bound work,
     set it to the idle cores: beside one CPU-bound process on 2 cores, 2 spin-waiting threads kept 30% of their quiet
@@ -90,6 +102,10 @@ class LocalServer:
         startup_timeout: seconds to wait for health.
         logprobs: keep the logits of every position (llama.cpp's `logits_all`), which token logprobs need;
             it costs n_ctx x vocabulary floats of memory (about 2.5 GB for the embedded models).
+        prompt_cache: keep evaluated prompt states in RAM (llama.cpp's `cache`, up to `PROMPT_CACHE_BYTES`), so a
+            request whose prompt starts like an earlier one (a step's instruction and contract come first)
+            evaluates only the rest, even when other prompts came in between. Default: on, unless
+            `SKILLC_LOCAL_PROMPT_CACHE=0`.
     """
 
     def __init__(
@@ -101,9 +117,11 @@ class LocalServer:
         threads: int | None = None,
         startup_timeout: float = 180.0,
         logprobs: bool = False,
+        prompt_cache: bool | None = None,
     ) -> None:
         self.models = models
         self.logprobs = logprobs
+        self.prompt_cache = prompt_cache_default() if prompt_cache is None else prompt_cache
         self.host = host
         self.port = port
         self.threads = threads or default_threads()
@@ -133,6 +151,9 @@ class LocalServer:
                     "n_threads": self.threads,
                     "n_threads_batch": self.threads,
                     "logits_all": self.logprobs,
+                    "cache": self.prompt_cache,
+                    "cache_type": "ram",
+                    "cache_size": PROMPT_CACHE_BYTES,
                     "verbose": False,
                 }
                 for model, path in zip(self.models, paths, strict=True)
@@ -152,7 +173,8 @@ class LocalServer:
             raise ServerStartError(f"port {self.port} on {self.host} is already in use; pick another with --port")
         logs = cache_dir() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        aliases = "-".join(m.alias for m in self.models) + ("-logprobs" if self.logprobs else "")
+        aliases = ("-".join(m.alias for m in self.models) + ("-logprobs" if self.logprobs else "")
+                   + ("" if self.prompt_cache else "-nocache"))
         self.log_path = logs / f"server-{aliases}-{self.port}.log"
         config_path = logs / f"server-{aliases}-{self.port}.json"
         config_path.write_text(json.dumps(self.config(paths), indent=2))
