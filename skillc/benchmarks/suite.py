@@ -43,7 +43,7 @@ from rich.console import Console
 from skillc.adapters.pricing import PriceTable
 from skillc.benchmarks.suite_banks import attach, passages_of, read_skeleton, write_skeleton
 from skillc.benchmarks.suite_data import SETS, SPLIT_SEED, SPLITS, convert_suite, split_set
-from skillc.compile.for_student import DEFAULT_SIGNALS, compile_for_student
+from skillc.compile.for_student import DEFAULT_SIGNALS, compile_for_student, learn_gate_on_dev
 from skillc.core.errors import InvalidInputError
 from skillc.core.files import atomic_write_text, read_json
 from skillc.core.report import EvalReport, read_report
@@ -71,6 +71,7 @@ class SuiteSettings:
     limit: int | None = None
     signals: tuple[str, ...] = DEFAULT_SIGNALS
     max_wrong_pass: float = 0.1
+    target_retention: float | None = RETENTION_GOAL  # the gate's target on dev: the goal's own (None: max_wrong_pass)
     search_budget: int = 600
     architect_samples: int = 1
     bootstrap: int = 4
@@ -154,19 +155,41 @@ def _compiled(task: Task, folder: Path, settings: SuiteSettings, out: Path, trai
         skill = Skill.load(folder)
         console.print(f"reusing the compiled skill {folder} ({skill.spec.provenance.design}, "  # type: ignore[union-attr]
                       f"{len(skill.spec.steps)} step(s)): compiled on this split for {settings.student}")
+        if gate_target(skill.spec) != _wanted_target(settings):
+            console.print(f"the gate was learned for {gate_target(skill.spec)}; learning it again for {_wanted_target(settings)}")
+            skill = learn_gate_on_dev(skill, dev, student=settings.student, teacher=settings.teacher, signals=settings.signals,
+                                      metric=task.metric or "exact", max_wrong_pass=settings.max_wrong_pass,
+                                      target_retention=settings.target_retention, cache=out / "compile-cache",
+                                      say=console.print)
+            skill.save(folder)
+            skill = Skill.load(folder)
         return skill
     console.print(f"compiling {task.name} for {settings.student} (teacher {settings.teacher}) on {len(train)} train, "
                   f"{len(dev)} dev items …")
     started = time.perf_counter()
     skill = compile_for_student(task, teacher=settings.teacher, student=settings.student, trainset=train, dev=dev,
                                 seed=settings.seed, search_budget=settings.search_budget, signals=settings.signals,
-                                max_wrong_pass=settings.max_wrong_pass, architect_samples=settings.architect_samples,
+                                max_wrong_pass=settings.max_wrong_pass, target_retention=settings.target_retention,
+                                architect_samples=settings.architect_samples,
                                 bootstrap=settings.bootstrap, cache_dir=out / "compile-cache", progress=console.print)
     seconds = round(time.perf_counter() - started, 1)
     skill.save(folder)
     write_skeleton(out / SKELETON, skill.bank.records, _by_id(train), passages_of(skill.spec))
     atomic_write_text(out / "compile.json", _json({"skill": task.name, "seconds": seconds}))
     return Skill.load(folder)
+
+
+def gate_target(spec: SkillSpec) -> dict[str, Any] | None:
+    """The target the skill's gate was learned for (`escalation.calibration.target`), or None."""
+    calibration = spec.escalation.calibration or {}
+    target = calibration.get("target")
+    return {"kind": target.get("kind"), "value": target.get("value")} if isinstance(target, dict) else None
+
+
+def _wanted_target(settings: SuiteSettings) -> dict[str, Any]:
+    if settings.target_retention is not None:
+        return {"kind": "retention", "value": settings.target_retention}
+    return {"kind": "max_wrong_pass", "value": settings.max_wrong_pass}
 
 
 def compiled_on(folder: Path, settings: SuiteSettings, train: list[Sample], dev: list[Sample]) -> bool:

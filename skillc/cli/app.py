@@ -75,6 +75,7 @@ def compile_cmd(
     search_budget: Annotated[int, typer.Option("--search-budget", help="most student calls the search may make")] = 600,
     signals: Annotated[str, typer.Option(help="with --trainset: the gate's signals, learned on dev: check, neighbours, peer, consistency, logprobs, verify")] = "check,neighbours,peer",
     max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong dev answers the gate may let pass")] = 0.1,
+    target_retention: Annotated[float | None, typer.Option("--target-retention", help="instead: escalate the fewest dev items that keep this share of the teacher's accuracy (the teacher answers dev)")] = None,
     metric: Annotated[str | None, typer.Option(help="how dev answers are scored (default: the task's metric, else exact)")] = None,
     architect_samples: Annotated[int, typer.Option("--architect-samples", help="architect designs to try (first greedy, then sampled)")] = 2,
     bootstrap: Annotated[int, typer.Option(help="labelled items the teacher works for each design it writes")] = 6,
@@ -89,7 +90,8 @@ def compile_cmd(
         task = Task.from_file(task_file)
         if trainset is not None:
             _compile_for_student(task, teacher, out, trainset, student, dev, dev_share, seed, search_budget, signals,
-                                 max_wrong_pass, metric, architect_samples, bootstrap, cache_dir, _prices(prices))
+                                 max_wrong_pass, metric, architect_samples, bootstrap, cache_dir, _prices(prices),
+                                 target_retention)
             return
         if student is not None or dev is not None:
             raise InvalidInputError("--student and --dev go with --trainset (labelled items the candidates are scored on)")
@@ -115,7 +117,7 @@ def compile_cmd(
 def _compile_for_student(task: Task, teacher: str, out: Path, trainset: Path, student: str | None, dev: Path | None,
                          dev_share: float, seed: int, budget: int, signals: str, max_wrong_pass: float,
                          metric: str | None, architect_samples: int, bootstrap: int, cache_dir: Path | None,
-                         prices: PriceTable) -> None:
+                         prices: PriceTable, target_retention: float | None = None) -> None:
     from skillc.compile.trainset import load_labelled
     from skillc.eval.metrics import METRICS
 
@@ -128,6 +130,7 @@ def _compile_for_student(task: Task, teacher: str, out: Path, trainset: Path, st
     err.print(f"compiling [bold]{task.name}[/] for {student}: {len(items)} labelled item(s), teacher {teacher} …")
     skill = compile_skill(task, teacher=teacher, trainset=items, student=student, dev=held, dev_share=dev_share,
                           seed=seed, search_budget=budget, metric=metric, max_wrong_pass=max_wrong_pass,
+                          target_retention=target_retention,
                           signals=tuple(x.strip() for x in signals.split(",") if x.strip()), prices=prices,
                           architect_samples=architect_samples, bootstrap=bootstrap, progress=True,
                           cache_dir=cache_dir or trainset.parent / ".skillc-compile-cache")
@@ -337,11 +340,15 @@ def calibrate_cmd(
     samples: Annotated[int, typer.Option(help="consistency: extra answers sampled per step")] = 3,
     metric: Annotated[str, typer.Option(help="exact, numeric, f1, label, includes or set_f1")] = "numeric",
     tolerance: Annotated[float, typer.Option(help="relative tolerance for numbers")] = 1e-4,
+    peer: Annotated[str | None, typer.Option("--peer", help="the second cheap model of the peer signal (default: the skill's, else local:tiny)")] = None,
+    target_retention: Annotated[float | None, typer.Option("--target-retention", help="instead of --max-wrong-pass: escalate the fewest samples that keep this share of the teacher's accuracy (needs --teacher)")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", help="with --target-retention: the teacher that answers the held-out samples")] = None,
 ) -> None:
-    """Set the escalation thresholds from held-out samples and store them in the skill's spec.
+    """Set the escalation gate from held-out samples and store it in the skill's spec.
 
-    Each signal gets the lowest threshold at which at most --max-wrong-pass of the wrong answers pass;
-    the signal that escalates the fewest items becomes the gate.
+    Each signal gets the lowest threshold at which at most --max-wrong-pass of the wrong answers pass; so does a
+    logistic gate over all the measured signals together (its threshold chosen on cross-validated scores). The one
+    that escalates the fewest items becomes the gate.
     """
     from skillc.eval.calibrate import calibrate_skill
 
@@ -351,7 +358,11 @@ def calibrate_cmd(
         skill = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}))
         tuned, found = calibrate_skill(skill, load_samples(dataset), student=student,
                                        signals=[x.strip() for x in signals.split(",") if x.strip()],
-                                       max_wrong_pass=max_wrong_pass, metric=metric, tolerance=tolerance, console=err)  # type: ignore[arg-type]
+                                       max_wrong_pass=max_wrong_pass, metric=metric, tolerance=tolerance, console=err,  # type: ignore[arg-type]
+                                       peer=peer, teacher=teacher, target_retention=target_retention)
+        if peer is not None:
+            policy = tuned.spec.escalation.model_copy(update={"peer": peer})
+            tuned = tuned.replace(spec=tuned.spec.model_copy(update={"escalation": policy}))
         tuned.save(skill_dir)
     table = Table("signal", "threshold", "wrong answers passing", "escalated", "accuracy kept", title=f"calibration on {found[0].items} samples")
     for c in found:
@@ -359,7 +370,12 @@ def calibrate_cmd(
                       f"{c.escalation_rate:.0%}", f"{c.kept_accuracy:.0%}")
     console.print(table)
     gate = tuned.spec.escalation
-    console.print(f"gate: {gate.signals or ['check']} {gate.thresholds} · wrote {skill_dir / 'skill.json'}")
+    if gate.gate is not None:
+        terms = " + ".join(f"{w:.2f}·{f}" for f, w in zip(gate.gate.features, gate.gate.weights, strict=True))
+        console.print(f"gate: learned, escalate when sigmoid({gate.gate.bias:.2f} + {terms}) < {gate.gate.threshold:.3g} "
+                      f"(threshold from cross-validated scores) · wrote {skill_dir / 'skill.json'}")
+    else:
+        console.print(f"gate: {gate.signals or ['check']} {gate.thresholds} · wrote {skill_dir / 'skill.json'}")
 
 
 bank_app = typer.Typer(no_args_is_help=True, help="The example bank and its quarantine of escalated answers.")
@@ -450,7 +466,9 @@ def bench_suite_cmd(
     skills: Annotated[Path, typer.Option("--skills", help="compiled skills: reused when compiled on the same split for the same student")] = Path("skills"),
     out: Annotated[Path, typer.Option(help="per-set split, caches and eval.json; suite.md, suite.json, suite.png")] = Path("bench/results/suite"),
     signals: Annotated[str, typer.Option(help="the gate's signals, learned on dev: check, neighbours, peer, consistency, logprobs, verify")] = ",".join(DEFAULT_SIGNALS),
-    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="share of wrong dev answers the gate may let pass")] = 0.1,
+    max_wrong_pass: Annotated[float, typer.Option("--max-wrong-pass", help="with --no-target-retention: share of wrong dev answers the gate may let pass")] = 0.1,
+    target_retention: Annotated[float | None, typer.Option("--target-retention", help="the gate escalates the fewest dev items that keep this share of the teacher's accuracy (the goal's 0.97)")] = 0.97,
+    no_target_retention: Annotated[bool, typer.Option("--no-target-retention", help="learn the gate for --max-wrong-pass instead")] = False,
     search_budget: Annotated[int, typer.Option("--search-budget", help="student calls each set's search may make")] = 600,
     architect_samples: Annotated[int, typer.Option("--architect-samples", help="architect designs per set")] = 1,
     bootstrap: Annotated[int, typer.Option(help="labelled items the teacher works for each design it writes")] = 4,
@@ -470,6 +488,7 @@ def bench_suite_cmd(
             summary = redraw_suite(out, tasks=tasks, skills=skills, only=chosen, data=data, say=err.print)
         else:
             settings = SuiteSettings(student=student, teacher=teacher, limit=limit, max_wrong_pass=max_wrong_pass,
+                                     target_retention=None if no_target_retention else target_retention,
                                      signals=tuple(x.strip() for x in signals.split(",") if x.strip()),
                                      search_budget=search_budget, architect_samples=architect_samples, bootstrap=bootstrap)
             summary = run_suite(data, settings, tasks=tasks, skills=skills, out=out, only=chosen, console=err)

@@ -65,6 +65,7 @@ def compile_for_student(
     metric: MetricName | None = None,
     signals: tuple[str, ...] | list[str] = DEFAULT_SIGNALS,
     max_wrong_pass: float = 0.1,
+    target_retention: float | None = None,
     architect_samples: int = 2,
     bootstrap: int = 6,
     peer: Any = None,
@@ -81,6 +82,8 @@ def compile_for_student(
         search_budget: most student calls the search may make.
         metric: how a dev answer is scored (default: the task's `metric`, else `exact`).
         signals: the gate's confidence signals, learned on dev (empty: no gate beyond failed checks).
+        max_wrong_pass, target_retention: the gate's target on dev: at most this share of wrong answers passing,
+            or (with a teacher) the fewest escalations that keep this share of the teacher's accuracy.
         architect_samples: architect designs asked for (the first greedy, the rest sampled).
         bootstrap: labelled items the teacher works per teacher-written design.
         cache_dir: where every candidate's dev results are cached, so a killed compile resumes.
@@ -105,13 +108,9 @@ def compile_for_student(
     say(f"search: kept {result.kept.name}: {result.why}")
     skill = _kept_skill(task, result.kept.spec, result.bank)
     if signals and student is not None:
-        say(f"gate: learning when to escalate on the {len(held)} dev item(s), signals {', '.join(signals)}")
-        gate_cache = EvalCache(cache / f"gate-{task.name}.jsonl") if cache is not None else None
-        skill, found = calibrate_skill(skill, held, student=student, signals=list(signals), metric=metric,
-                                       max_wrong_pass=max_wrong_pass, cache=gate_cache, peer=peer)
-        for c in found:
-            say(f"gate: {c.signal}: escalates {c.escalation_rate:.0%}, lets {c.wrong_passed} of {c.wrong} wrong pass")
-        say(f"gate: chose {skill.spec.escalation.calibration['chosen']}")  # type: ignore[index]
+        skill = learn_gate_on_dev(skill, held, student=student, teacher=teacher, signals=signals, metric=metric,
+                                  max_wrong_pass=max_wrong_pass, target_retention=target_retention, peer=peer,
+                                  cache=cache, say=say)
     teacher_calls = pool.calls
     provenance = Provenance(
         teacher=teacher_handle.uri or teacher_handle.name if teacher_handle else "none",
@@ -131,6 +130,23 @@ def compile_for_student(
     final._bank, final.examples = skill.bank, skill.bank.records
     say(f"compiled {task.name}: {result.kept.name} ({len(spec.steps)} step(s)), bank of {len(skill.bank)} record(s)")
     return final
+
+
+def learn_gate_on_dev(skill: Skill, dev: list[Sample], *, student: Any, teacher: Any, signals: tuple[str, ...] | list[str],
+                      metric: MetricName, max_wrong_pass: float = 0.1, target_retention: float | None = None,
+                      peer: Any = None, cache: Path | None = None, say: Callable[[str], None] = lambda line: None) -> Skill:
+    """The skill with its escalation gate learned on the dev items (`skillc.eval.calibrate_skill`), a line per candidate."""
+    target = (f"keep {target_retention:.0%} of the teacher's accuracy" if target_retention is not None
+              else f"≤{max_wrong_pass:.0%} of wrong answers passing")
+    say(f"gate: learning when to escalate on the {len(dev)} dev item(s), signals {', '.join(signals)}, target: {target}")
+    gate_cache = EvalCache(cache / f"gate-{skill.name}.jsonl") if cache is not None else None
+    tuned, found = calibrate_skill(skill, dev, student=student, signals=list(signals), metric=metric,
+                                   max_wrong_pass=max_wrong_pass, cache=gate_cache, peer=peer,
+                                   teacher=teacher if target_retention is not None else None, target_retention=target_retention)
+    for c in found:
+        say(f"gate: {c.signal}: escalates {c.escalation_rate:.0%}, lets {c.wrong_passed} of {c.wrong} wrong pass")
+    say(f"gate: chose {tuned.spec.escalation.calibration['chosen']}")  # type: ignore[index]
+    return tuned
 
 
 def _kept_skill(task: Task, spec: Any, bank: ExampleBank | None) -> Skill:

@@ -27,12 +27,12 @@ from rich.console import Console
 from skillc.core.answers import TOLERANCE
 from skillc.core.errors import InvalidInputError
 from skillc.core.task import Sample
-from skillc.eval.conditions import EvalCache, run_conditions, score_run
+from skillc.eval.conditions import EvalCache, default_conditions, run_conditions, score_run
 from skillc.eval.metrics import MetricName
 from skillc.eval.sweep import signal_confidence
 from skillc.core.spec import LearnedGate
 from skillc.eval.gate import learn_gate
-from skillc.eval.thresholds import ALWAYS, Calibration, threshold_for, wilson_interval
+from skillc.eval.thresholds import ALWAYS, Calibration, threshold_for, threshold_for_retention, wilson_interval
 from skillc.graphs.confidence import SIGNALS
 from skillc.skills.skill import Skill
 
@@ -52,6 +52,8 @@ def calibrate_skill(
     console: Console | None = None,
     peer: Any = None,
     learn: bool = True,
+    teacher: Any = None,
+    target_retention: float | None = None,
 ) -> tuple[Skill, list[Calibration]]:
     """Run the skill on `samples` (escalation off), measure `signals`, and return the skill with its gate set.
 
@@ -60,8 +62,13 @@ def calibrate_skill(
     `peer` names it, default the skill's `escalation.peer`, else `local:tiny`). With `learn` and at least one
     measured signal, a logistic gate over all of them (`skillc.eval.gate`, threshold on cross-validated scores)
     competes with each single signal: whichever meets the target escalating the fewest items becomes the gate.
+    With `target_retention` (and a `teacher`), the target is the overall quality instead: each threshold is the
+    lowest at which the skill, taking the teacher's answer (shown the skill's demos, as escalation does) on the
+    items it escalates, keeps that share of the teacher's accuracy on `samples`.
     The returned skill is a copy; save it to keep the gate.
     """
+    if target_retention is not None and teacher is None:
+        raise InvalidInputError("a retention target needs the teacher, whose answers on the held-out items it compares with")
     unknown = sorted(set(signals) - set(SIGNALS))
     if unknown:
         raise InvalidInputError(f"unknown confidence signal(s) {unknown}; use {', '.join(SIGNALS)}")
@@ -73,13 +80,29 @@ def calibrate_skill(
     scores, _ = score_run(run, metric=metric, task=skill.spec.task, output_schema=skill.spec.output_schema,
                           tolerance=tolerance)
     results = [(run.records[("skill", i)].run_result(), scores[("skill", i)].correct) for i in run.ids]
-    found = [threshold_for([(signal_confidence(s)(r), ok) for r, ok in results], max_wrong_pass=max_wrong_pass, signal=s)
-             for s in signals]
+    teacher_right, reference = None, None
+    if target_retention is not None:
+        reference = "teacher_demos" if "teacher_demos" in default_conditions(probe) else "teacher_only"
+        taught = run_conditions(probe, samples, student=student, teacher=teacher, cache=cache, console=console,
+                                conditions=[reference])
+        marks, _ = score_run(taught, metric=metric, task=skill.spec.task, output_schema=skill.spec.output_schema,
+                             tolerance=tolerance)
+        teacher_right = [marks[(reference, i)].correct for i in taught.ids]
+
+    def calibrated(values: list[float], name: str) -> Calibration:
+        if teacher_right is not None and target_retention is not None:
+            return threshold_for_retention([(v, ok, t) for v, (_, ok), t in zip(values, results, teacher_right, strict=True)],
+                                           target=target_retention, signal=name)
+        return threshold_for([(v, ok) for v, (_, ok) in zip(values, results, strict=True)], max_wrong_pass=max_wrong_pass,
+                             signal=name)
+
+    found = [calibrated([signal_confidence(s)(r) for r, _ in results], s) for s in signals]
     gate: LearnedGate | None = None
     if learn and measured:
         features = ["check", *measured]
         pairs = [({f: signal_confidence(f)(r) for f in features}, ok) for r, ok in results]
-        gate, learned = learn_gate(pairs, features, max_wrong_pass=max_wrong_pass)
+        gate, learned = learn_gate(pairs, features, max_wrong_pass=max_wrong_pass, teacher_right=teacher_right,
+                                   target_retention=target_retention)
         found.append(learned)
     order = [*signals, "gate"]
     best = min(found, key=lambda c: (c.escalation_rate, order.index(c.signal)))
@@ -90,7 +113,10 @@ def calibrate_skill(
     chosen_gate = gate if best.signal == "gate" else None
     gate_signals = measured if best.signal == "gate" else ([] if best.signal == "check" else [best.signal])
     thresholds = {} if best.signal in ("check", "gate") else {best.signal: min(best.threshold, ALWAYS)}
-    calibration = {"max_wrong_pass": max_wrong_pass, "items": len(samples), "metric": metric,
+    target: dict[str, Any] = ({"kind": "retention", "value": target_retention, "reference": reference,
+                               "teacher_accuracy": sum(teacher_right) / len(teacher_right) if teacher_right else None}
+                              if target_retention is not None else {"kind": "max_wrong_pass", "value": max_wrong_pass})
+    calibration = {"max_wrong_pass": max_wrong_pass, "target": target, "items": len(samples), "metric": metric,
                    "student": run.models["student"], "chosen": best.signal,
                    "signals": {c.signal: c.as_dict() | {"threshold": _json_number(c.threshold)} for c in found}}
     if gate is not None:

@@ -159,7 +159,7 @@ def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
     """
     spec = skill.spec.model_dump(mode="json", exclude_none=True)  # as skill.json holds it
     ungated = {**spec, "escalation": {k: v for k, v in spec.get("escalation", {}).items()
-                                      if k not in ("thresholds", "calibration")}}
+                                      if k not in ("thresholds", "calibration", "gate")}}
     one_shot = [skill.spec.task, skill.spec.output_schema, __version__, code_digest()]
     step = baseline_step(skill.spec)
     bank = bank_digest(skill)

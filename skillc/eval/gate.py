@@ -23,7 +23,7 @@ import random
 import numpy as np
 
 from skillc.core.spec import LearnedGate
-from skillc.eval.thresholds import ALWAYS, Calibration, threshold_for
+from skillc.eval.thresholds import ALWAYS, Calibration, threshold_for, threshold_for_retention
 from skillc.graphs.confidence import gate_score
 
 Features = dict[str, float]
@@ -70,9 +70,18 @@ def cross_validated(x: np.ndarray, y: np.ndarray, *, folds: int = 5, seed: int =
 
 
 def learn_gate(pairs: list[tuple[Features, bool]], features: list[str], *, max_wrong_pass: float,
-               l2: float = 1.0, seed: int = 0) -> tuple[LearnedGate, Calibration]:
+               l2: float = 1.0, seed: int = 0, teacher_right: list[bool] | None = None,
+               target_retention: float | None = None) -> tuple[LearnedGate, Calibration]:
     """The gate fitted on every pair, with the threshold that lets at most `max_wrong_pass` of the wrong answers
-    pass on cross-validated scores, and what that threshold does there (signal `gate`)."""
+    pass on cross-validated scores (or, with `teacher_right` and `target_retention`, the one that escalates the
+    fewest items while keeping that share of the teacher's accuracy), and what it does there (signal `gate`)."""
+
+    def choose(scored: list[tuple[float, bool]]) -> Calibration:
+        if teacher_right is not None and target_retention is not None:
+            return threshold_for_retention([(c, ok, t) for (c, ok), t in zip(scored, teacher_right, strict=True)],
+                                           target=target_retention, signal="gate")
+        return threshold_for(scored, max_wrong_pass=max_wrong_pass, signal="gate")
+
     defaults = [1.0] * len(features)  # a signal not measured on a run reads 1.0, as `signal_confidence` has it
     x = np.array([[float(f.get(name, d)) for name, d in zip(features, defaults, strict=True)] for f, _ in pairs])
     y = np.array([1.0 if ok else 0.0 for _, ok in pairs])
@@ -80,11 +89,9 @@ def learn_gate(pairs: list[tuple[Features, bool]], features: list[str], *, max_w
         everything_right = bool(y.size and y[0] == 1.0)
         gate = LearnedGate(features=features, weights=[0.0] * len(features), bias=20.0 if everything_right else -20.0,
                            defaults=defaults, threshold=0.0 if everything_right else ALWAYS)
-        scored = [(gate_score(gate, f), ok) for f, ok in pairs]
-        return gate, threshold_for(scored, max_wrong_pass=max_wrong_pass, signal="gate")
+        return gate, choose([(gate_score(gate, f), ok) for f, ok in pairs])
     cv = cross_validated(x, y, seed=seed, l2=l2)
-    found = threshold_for([(float(s), ok) for s, (_, ok) in zip(cv, pairs, strict=True)], max_wrong_pass=max_wrong_pass,
-                          signal="gate")
+    found = choose([(float(s), ok) for s, (_, ok) in zip(cv, pairs, strict=True)])
     weights, bias = fit_logistic(x, y, l2=l2)
     threshold = ALWAYS if math.isinf(found.threshold) else found.threshold
     gate = LearnedGate(features=features, weights=[round(float(w), 6) for w in weights], bias=round(bias, 6),

@@ -82,3 +82,34 @@ def threshold_for(pairs: list[tuple[float, bool]], *, max_wrong_pass: float, sig
         wrong_pass_ci=wilson_interval(passed, len(wrong)),
         kept_error_ci=wilson_interval(len(kept) - sum(kept), len(kept)),
     )
+
+
+def threshold_for_retention(triples: list[tuple[float, bool, bool]], *, target: float, signal: str = "") -> Calibration:
+    """The lowest threshold (the fewest items escalated) at which the skill keeps `target` of the teacher's accuracy:
+    items below it take the teacher's answer, the rest keep the skill's. `triples` are (confidence, skill right,
+    teacher right) per held-out item; the teacher's accuracy on them is the reference.
+
+    >>> c = threshold_for_retention([(0.9, True, True), (0.8, False, True), (0.2, False, True), (0.95, True, False)],
+    ...                             target=0.97)
+    >>> c.threshold, c.escalation_rate, c.wrong_passed
+    (0.8, 0.25, 1)
+    """
+    if not triples:
+        raise InvalidInputError("calibration needs at least one held-out sample")
+    if not 0.0 < target <= 2.0:
+        raise InvalidInputError("the retention target is a share of the teacher's accuracy, e.g. 0.97")
+    n = len(triples)
+    reference = sum(t for _, _, t in triples) / n
+    for t in sorted({c for c, _, _ in triples}) + [math.inf]:
+        accuracy = sum((ok if c >= t else teacher) for c, ok, teacher in triples) / n
+        if accuracy >= target * reference - 1e-12:
+            break
+    kept = [ok for c, ok, _ in triples if c >= t]
+    wrong = [c for c, ok, _ in triples if not ok]
+    passed = sum(c >= t for c in wrong)
+    return Calibration(
+        signal=signal, threshold=t, wrong_pass_rate=(passed / len(wrong)) if wrong else 0.0,
+        escalation_rate=sum(c < t for c, _, _ in triples) / n, kept_accuracy=(sum(kept) / len(kept)) if kept else 0.0,
+        items=n, wrong=len(wrong), wrong_passed=passed, kept=len(kept),
+        wrong_pass_ci=wilson_interval(passed, len(wrong)), kept_error_ci=wilson_interval(len(kept) - sum(kept), len(kept)),
+    )

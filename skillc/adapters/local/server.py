@@ -65,16 +65,16 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
-PROMPT_CACHE_BYTES = 1 << 30  # per model server: evaluated prompt states kept in RAM
+PROMPT_CACHE_BYTES = 64 << 20  # the RAM cache's own count (KV state only); each entry really holds ~10x that
 
 
 def prompt_cache_default() -> bool:
-    """Whether local servers keep a prompt cache: yes, unless `SKILLC_LOCAL_PROMPT_CACHE` is 0, false or off.
+    """Whether local servers keep a RAM prompt cache: no, unless `SKILLC_LOCAL_PROMPT_CACHE` is 1, true or on.
 
-    >>> prompt_cache_default() if "SKILLC_LOCAL_PROMPT_CACHE" not in os.environ else True
-    True
+    >>> prompt_cache_default() if "SKILLC_LOCAL_PROMPT_CACHE" not in os.environ else False
+    False
     """
-    return os.environ.get("SKILLC_LOCAL_PROMPT_CACHE", "1").strip().lower() not in ("0", "false", "off", "no")
+    return os.environ.get("SKILLC_LOCAL_PROMPT_CACHE", "0").strip().lower() in ("1", "true", "on", "yes")
 
 
 def default_threads(cores: int | None = None) -> int:
@@ -102,10 +102,13 @@ class LocalServer:
         startup_timeout: seconds to wait for health.
         logprobs: keep the logits of every position (llama.cpp's `logits_all`), which token logprobs need;
             it costs n_ctx x vocabulary floats of memory (about 2.5 GB for the embedded models).
-        prompt_cache: keep evaluated prompt states in RAM (llama.cpp's `cache`, up to `PROMPT_CACHE_BYTES`), so a
-            request whose prompt starts like an earlier one (a step's instruction and contract come first)
-            evaluates only the rest, even when other prompts came in between. Default: on, unless
-            `SKILLC_LOCAL_PROMPT_CACHE=0`.
+        prompt_cache: also keep evaluated prompt states in RAM (llama-cpp-python's `cache`), so a request whose
+            prompt starts like an earlier one evaluates only the rest even when other prompts came in between.
+            Without it the server still reuses the prefix it shares with the request just before (a step's
+            instruction and contract come first, so consecutive inputs of one step share it). Default: off,
+            unless `SKILLC_LOCAL_PROMPT_CACHE=1`: each cached state also holds a copy of the logits buffer,
+            which the cache does not count against its size, so a long run grew one 0.5B server to 14.5 GB
+            before the kernel killed it (BENCHMARKS.md, "Prompt prefix and cache").
     """
 
     def __init__(
@@ -174,7 +177,7 @@ class LocalServer:
         logs = cache_dir() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         aliases = ("-".join(m.alias for m in self.models) + ("-logprobs" if self.logprobs else "")
-                   + ("" if self.prompt_cache else "-nocache"))
+                   + ("-cache" if self.prompt_cache else ""))
         self.log_path = logs / f"server-{aliases}-{self.port}.log"
         config_path = logs / f"server-{aliases}-{self.port}.json"
         config_path.write_text(json.dumps(self.config(paths), indent=2))
