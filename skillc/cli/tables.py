@@ -23,14 +23,18 @@ def eval_tables(report: EvalReport) -> list[Table]:
     """The conditions, then accuracy per stratum."""
     assumed = any(p.assumed for p in report.pricing.values())
     usd = "$/item" + (" (assumed)" if assumed else "")
-    main = Table("condition", "accuracy", "fields", "escalated", "student tok/item in/out", "teacher tok/item in/out",
-                 usd, "wall s", title=f"{report.skill}: {report.items} items, metric {report.metric}")
+    labelled = any(row.macro_f1 is not None for row in report.conditions)
+    main = Table("condition", "accuracy [95% CI]", *(["macro-F1"] if labelled else []), "fields", "escalated",
+                 "student tok/item in/out", "teacher tok/item in/out", usd, "wall s",
+                 title=f"{report.skill}: {report.items} items, metric {report.metric}")
 
     def tokens(usage: RoleUsage | None) -> str:
         return f"{usage.input_tokens:.0f}/{usage.output_tokens:.0f}" if usage else "-"
 
     for row in report.conditions:
-        main.add_row(row.condition, f"{row.accuracy:.0%}", f"{row.field_accuracy:.0%}", f"{row.escalation_rate:.0%}",
+        ci = f" [{row.accuracy_ci[0]:.0%}–{row.accuracy_ci[1]:.0%}]" if row.accuracy_ci else ""
+        f1 = [f"{row.macro_f1:.2f}" if row.macro_f1 is not None else "-"] if labelled else []
+        main.add_row(row.condition, f"{row.accuracy:.0%}{ci}", *f1, f"{row.field_accuracy:.0%}", f"{row.escalation_rate:.0%}",
                      tokens(row.per_item.get("student")), tokens(row.per_item.get("teacher")),
                      f"{row.cost_per_item_usd:.6f}", f"{row.seconds:.0f}")
     tables = [main]

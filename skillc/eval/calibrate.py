@@ -6,14 +6,13 @@ answers would pass unescalated (confidence ≥ threshold); the lowest threshold 
 The signal that meets the target with the lowest escalation rate becomes the skill's gate
 (`escalation.signals`, `escalation.thresholds`), and every signal's figures go to `escalation.calibration`.
 
-Example:
-    >>> pairs = [(0.9, True), (0.8, True), (0.6, False), (0.95, False), (0.3, False)]
-    >>> c = threshold_for(pairs, max_wrong_pass=0.34)
-    >>> c.threshold, round(c.wrong_pass_rate, 2), c.escalation_rate
-    (0.8, 0.33, 0.4)
+With `target_retention` and a teacher, each threshold is instead the lowest that keeps that share of the
+teacher's accuracy on the held-out items (`skillc.eval.thresholds`, where the examples are). A logistic gate
+over all the measured signals (`skillc.eval.gate`) competes with the single signals.
 
-On few held-out items a rate is uncertain: `wrong_pass_ci` is the 95% Wilson interval of the wrong-pass
-rate, and `kept_error_ci` that of the share of passed (unescalated) answers that are wrong.
+Example:
+    >>> calibrate_skill.__name__, threshold_for.__module__
+    ('calibrate_skill', 'skillc.eval.thresholds')
 """
 
 from __future__ import annotations

@@ -116,3 +116,35 @@ def test_when_only_escalating_everything_holds_the_target_the_gate_says_so() -> 
     assert all(c.escalation_rate == 1.0 for c in found)
     assert tuned.spec.escalation.signals == ["consistency"]
     assert tuned.spec.escalation.thresholds == {"consistency": ALWAYS}
+
+
+def test_a_retention_target_escalates_only_what_the_teacher_must_fix() -> None:
+    from skillc.eval.thresholds import threshold_for_retention
+
+    # the skill is right on 3 of 5, the teacher on 4 of 5: escalating the lowest item already reaches the teacher's 80%
+    triples = [(0.9, True, True), (0.8, True, False), (0.7, True, True), (0.3, False, True), (0.1, False, True)]
+    strict = threshold_for([(c, ok) for c, ok, _ in triples], max_wrong_pass=0.0)
+    loose = threshold_for_retention(triples, target=0.97)
+    assert loose.threshold == 0.3 and loose.escalation_rate == pytest.approx(0.2) and loose.wrong_passed == 1
+    assert strict.escalation_rate == pytest.approx(0.4)  # no wrong answer passing: both wrong ones escalate
+    # when the skill alone already keeps the teacher's accuracy, nothing need escalate
+    better = [(0.9, True, False), (0.5, True, True), (0.2, False, True)]
+    assert threshold_for_retention(better, target=0.97).escalation_rate == 0.0
+    with pytest.raises(InvalidInputError):
+        threshold_for_retention([], target=0.97)
+
+
+def test_calibration_for_retention_asks_the_teacher_and_records_the_target() -> None:
+    from tests.fakes import ScriptedChatModel
+
+    skill = math_skill()
+    items = [Sample(input={"question": f"q{i}"}, expected={"answer": 4}) for i in range(4)]
+    student = SamplingStudent(primary=json_reply(reasoning="2+2", expression="2+2"), model_label="student-model")
+    teacher = ScriptedChatModel(script=lambda m: json_reply(answer=4), model_label="gpt-4o")
+    with pytest.raises(InvalidInputError, match="needs the teacher"):
+        calibrate_skill(skill, items, student=student, signals=["check"], metric="numeric", target_retention=0.97)
+    tuned, found = calibrate_skill(skill, items, student=student, signals=["check"], metric="numeric",
+                                   target_retention=0.97, teacher=teacher)
+    target = tuned.spec.escalation.calibration["target"]
+    assert target["kind"] == "retention" and target["value"] == 0.97 and target["teacher_accuracy"] == 1.0
+    assert teacher.prompts and found[0].signal == "check"

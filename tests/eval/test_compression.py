@@ -11,7 +11,11 @@ import skillc.compression.compressor as compressor_module
 from skillc.core.records import new_record
 from skillc.core.spec import Compression
 from skillc.core.task import Sample
-from skillc.eval.compression import adopt_compression, evaluate_compression, verdict_line
+from skillc.eval.compression import (
+    adopt_compression,
+    evaluate_compression,
+    verdict_line,
+)
 from skillc.graphs.compress import settings_key
 from skillc.skills.bank import ExampleBank
 from skillc.skills.skill import Skill

@@ -12,15 +12,9 @@ from skillc.core.spec import LearnedGate, SkillSpec
 from skillc.eval.gate import cross_validated, fit_logistic, learn_gate
 from skillc.graphs.confidence import gate_reasons, gate_score
 from skillc.skills import Skill
+from tests.level_skill import LEVEL_SPEC
 
-SPEC = {
-    "name": "level", "task": "Label the event's level.", "entry": "answer",
-    "input_schema": {"type": "object", "properties": {"event": {"type": "string"}}},
-    "output_schema": {"type": "object", "properties": {"level": {"enum": ["Info", "Error"]}}},
-    "steps": [{"id": "answer", "primitive": "classify", "instruction": "Label it.", "reads": ["event"],
-               "writes": ["level"], "next": "END",
-               "contract": {"type": "object", "properties": {"level": {"enum": ["Info", "Error"]}}}}],
-}
+SPEC = LEVEL_SPEC
 
 
 def test_two_signals_together_separate_what_neither_does_alone() -> None:

@@ -12,15 +12,9 @@ from skillc.graphs.prompts import step_messages, step_preamble, task_messages
 from skillc.skills import Skill
 from skillc.skills.bank import ExampleBank
 from tests.fakes import ScriptedChatModel
+from tests.level_skill import LEVEL_SPEC
 
-SPEC = SkillSpec.model_validate({
-    "name": "level", "task": "Label the event's level.", "entry": "answer",
-    "input_schema": {"type": "object", "properties": {"event": {"type": "string"}}},
-    "output_schema": {"type": "object", "properties": {"level": {"enum": ["Info", "Error"]}}},
-    "steps": [{"id": "answer", "primitive": "classify", "instruction": "Label it.", "reads": ["event"],
-               "writes": ["level"], "next": "END",
-               "contract": {"type": "object", "properties": {"level": {"enum": ["Info", "Error"]}}}}],
-})
+SPEC = SkillSpec.model_validate(LEVEL_SPEC)
 
 
 def test_the_prompt_order_puts_the_stable_prefix_first() -> None:
