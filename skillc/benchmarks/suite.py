@@ -160,7 +160,7 @@ def _compiled(task: Task, folder: Path, settings: SuiteSettings, out: Path, trai
             skill = learn_gate_on_dev(skill, dev, student=settings.student, teacher=settings.teacher, signals=settings.signals,
                                       metric=task.metric or "exact", max_wrong_pass=settings.max_wrong_pass,
                                       target_retention=settings.target_retention, cache=out / "compile-cache",
-                                      say=console.print)
+                                      say=console.print, console=console)
             skill.save(folder)
             skill = Skill.load(folder)
         return skill
@@ -171,7 +171,8 @@ def _compiled(task: Task, folder: Path, settings: SuiteSettings, out: Path, trai
                                 seed=settings.seed, search_budget=settings.search_budget, signals=settings.signals,
                                 max_wrong_pass=settings.max_wrong_pass, target_retention=settings.target_retention,
                                 architect_samples=settings.architect_samples,
-                                bootstrap=settings.bootstrap, cache_dir=out / "compile-cache", progress=console.print)
+                                bootstrap=settings.bootstrap, cache_dir=out / "compile-cache", progress=console.print,
+                                console=console)
     seconds = round(time.perf_counter() - started, 1)
     skill.save(folder)
     write_skeleton(out / SKELETON, skill.bank.records, _by_id(train), passages_of(skill.spec))
@@ -276,6 +277,13 @@ def suite_row(name: str, report: EvalReport, spec: SkillSpec | None, split: dict
         "commonest_label_accuracy": (split or {}).get("commonest_label_accuracy"),
     }
     row["goals"] = goals(accuracy, touch=escalated.escalation_rate, cheaper=cheaper, dev=dev)
+    row["search"] = [{k: c.get(k) for k in ("candidate", "status", "dev_correct", "dev_items", "student_calls", "seconds")}
+                     for c in [{**(search.get("raw_student") or {}), "candidate": "raw student (one call)"},
+                               *search.get("candidates", [])] if c.get("status")]
+    calibration = (spec.escalation.calibration if spec else None) or {}
+    row["gate_figures"] = {name: {k: c.get(k) for k in ("threshold", "escalation_rate", "wrong_passed", "wrong", "kept_accuracy")}
+                           for name, c in (calibration.get("signals") or {}).items()}
+    row["gate_target"] = calibration.get("target")
     return row
 
 
@@ -346,7 +354,10 @@ def _restore_from_data(name: str, tasks: Path, skills: Path, out: Path, settings
                        say: Callable[[str], None]) -> None:
     task = Task.from_file(tasks / name / "task.yaml")
     folder = skills / task.name
-    if not (folder / SKILL_JSON).is_file() or (folder / EXAMPLES).is_file() or not (out / SKELETON).parent.is_dir():
+    if not (folder / SKILL_JSON).is_file() or (folder / EXAMPLES).is_file():
+        return
+    if not (out / name / SKELETON).is_file():
+        say(f"{name}: {folder} has no bank and {out / name / SKELETON} is missing; compile the set again to rebuild it")
         return
     train, _, _ = split_of(out / name, name, (settings or SuiteSettings()).seed, task)
     if restore_bank(folder, out / name, train):
@@ -421,6 +432,20 @@ def suite_markdown(summary: dict[str, Any]) -> str:
         lines.append(f"| {r['set']} | {r['design']} ({r['gate']}) | {_pct(r['dev']['kept'])} · {_pct(r['dev']['raw_student'])} "
                      f"| {_yes(g['student_does_the_teachers_job'])} | {_yes(g['beats_the_vote'])} | {_pct(r['retention'])} "
                      f"| {r['teacher_touch']:.0%} | {_ratio(r['cheaper'])} | {_yes(g['escalation'])} | {_yes(g['compile_beats_raw'])} |")
+    lines += ["", "How each skill was chosen: every candidate's dev score on the student, and the gate learned on dev.", ""]
+    for r in summary["rows"]:
+        seconds = (summary.get("compile_seconds") or {}).get(r["set"])
+        target = r.get("gate_target") or {}
+        lines += [f"**{r['set']}** (`{r['skill']}`; dev {r['dev'].get('items')} items; compile "
+                  f"{'%.0f s' % seconds if seconds else 'time not recorded'}; kept **{r['design']}**)", "",
+                  "| candidate | dev right | student calls | s |", "| --- | --- | --- | --- |"]
+        for c in r.get("search", []):
+            right = (f"{c['dev_correct']}/{c['dev_items']}" if c.get("dev_items") else "–") + (
+                "" if c.get("status") == "scored" else f" ({c.get('status')})")
+            lines.append(f"| {c['candidate']} | {right} | {c.get('student_calls') or 0} | {c.get('seconds') or 0:.0f} |")
+        figures = "; ".join(f"{name}: escalates {g['escalation_rate']:.0%}, {g['wrong_passed']} of {g['wrong']} wrong pass"
+                            for name, g in (r.get("gate_figures") or {}).items() if g.get("escalation_rate") is not None)
+        lines += ["", f"Gate ({target.get('kind', '?')} {target.get('value', '')}): {figures or 'none'}; chosen: {r['gate']}.", ""]
     met, n = summary["met"], summary["sets"]
     lines += ["", f"(a) met on {len(met.get('student_does_the_teachers_job', []))} of {n} sets; never losing to the vote "
               f"on {len(met.get('beats_the_vote', []))} of {n}; (b) on {len(met.get('escalation', []))} of {n}; "

@@ -114,14 +114,16 @@ def demo_variants(name: str, design: str, spec: SkillSpec, family: str, records:
     sizes = [count_tokens(str(r.get("input"))) + count_tokens(str(r.get("output"))) for r in own]
     typical = statistics.median(sizes) if sizes else 0
     out = []
+    covered = False  # a k already shows every record: a larger k (or the fixed set) would show the same prompts
     for k in ks:
         budget = max(800, k * TOKENS_PER_DEMO_BUDGET)
-        if k and (not own or typical > budget / 2):
+        if k and (not own or typical > budget / 2 or covered):
             continue
+        covered = covered or (k > 0 and k >= len(own))
         policy = RetrievalPolicy(k=k, token_budget=budget)
         out.append(Candidate(f"{name} · k={k}", design, f"k={k}", with_policy(spec, step_id, policy), family, model_steps))
     fixed = fixed_demo_ids(own, step_id or "", label) if step_id and own else []
-    if fixed and typical * len(fixed) <= max(800, len(fixed) * TOKENS_PER_DEMO_BUDGET):
+    if fixed and not (covered and len(fixed) == len(own)) and typical * len(fixed) <= max(800, len(fixed) * TOKENS_PER_DEMO_BUDGET):
         policy = RetrievalPolicy(k=len(fixed), fixed=fixed, token_budget=max(800, len(fixed) * TOKENS_PER_DEMO_BUDGET))
         out.append(Candidate(f"{name} · fixed {len(fixed)}", design, f"fixed {len(fixed)}",
                              with_policy(spec, step_id, policy), family, model_steps))

@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from skillc.adapters.models import resolve_model
 from skillc.adapters.pricing import PriceTable
 from skillc.compile.bootstrap import reporter
@@ -72,6 +74,7 @@ def compile_for_student(
     prices: PriceTable | None = None,
     cache_dir: str | Path | None = None,
     progress: bool | Callable[[str], None] = False,
+    console: Console | None = None,
 ) -> Skill:
     """Compile `task` for `student` from labelled items: the design the student does best on, on held-out dev items.
 
@@ -87,8 +90,10 @@ def compile_for_student(
         architect_samples: architect designs asked for (the first greedy, the rest sampled).
         bootstrap: labelled items the teacher works per teacher-written design.
         cache_dir: where every candidate's dev results are cached, so a killed compile resumes.
+        console: where the gate's per-item progress goes (default: stderr when `progress` is True).
     """
     say = reporter(progress)
+    console = console or (Console(stderr=True) if progress is True else None)
     prices = prices or PriceTable()
     metric = metric or task.metric or "exact"
     train, held = split_dev(trainset, dev_share=dev_share, seed=seed, dev=dev)
@@ -110,7 +115,7 @@ def compile_for_student(
     if signals and student is not None:
         skill = learn_gate_on_dev(skill, held, student=student, teacher=teacher, signals=signals, metric=metric,
                                   max_wrong_pass=max_wrong_pass, target_retention=target_retention, peer=peer,
-                                  cache=cache, say=say)
+                                  cache=cache, say=say, console=console)
     teacher_calls = pool.calls
     provenance = Provenance(
         teacher=teacher_handle.uri or teacher_handle.name if teacher_handle else "none",
@@ -134,14 +139,15 @@ def compile_for_student(
 
 def learn_gate_on_dev(skill: Skill, dev: list[Sample], *, student: Any, teacher: Any, signals: tuple[str, ...] | list[str],
                       metric: MetricName, max_wrong_pass: float = 0.1, target_retention: float | None = None,
-                      peer: Any = None, cache: Path | None = None, say: Callable[[str], None] = lambda line: None) -> Skill:
+                      peer: Any = None, cache: Path | None = None, say: Callable[[str], None] = lambda line: None,
+                      console: Console | None = None) -> Skill:
     """The skill with its escalation gate learned on the dev items (`skillc.eval.calibrate_skill`), a line per candidate."""
     target = (f"keep {target_retention:.0%} of the teacher's accuracy" if target_retention is not None
               else f"≤{max_wrong_pass:.0%} of wrong answers passing")
     say(f"gate: learning when to escalate on the {len(dev)} dev item(s), signals {', '.join(signals)}, target: {target}")
     gate_cache = EvalCache(cache / f"gate-{skill.name}.jsonl") if cache is not None else None
     tuned, found = calibrate_skill(skill, dev, student=student, signals=list(signals), metric=metric,
-                                   max_wrong_pass=max_wrong_pass, cache=gate_cache, peer=peer,
+                                   max_wrong_pass=max_wrong_pass, cache=gate_cache, peer=peer, console=console,
                                    teacher=teacher if target_retention is not None else None, target_retention=target_retention)
     for c in found:
         say(f"gate: {c.signal}: escalates {c.escalation_rate:.0%}, lets {c.wrong_passed} of {c.wrong} wrong pass")

@@ -39,6 +39,7 @@ from skillc.skills.bank import ExampleBank
 from skillc.skills.skill import Skill
 
 CHUNK = 4  # dev items run between two pruning checks
+PROGRESS_AFTER_S = 20.0  # a candidate still running after this long prints a line per chunk
 RAW = "raw student"
 
 
@@ -149,7 +150,7 @@ def search(pool: CandidatePool, dev: list[Sample], *, student: Any, metric: Metr
             scored = Scored(candidate.name, candidate.design, candidate.demos, "over budget")
         else:
             scored = _score(candidate, banks, dev, student, metric, tolerance, prices, plan, cache_dir,
-                            best.correct if best else -1)
+                            best.correct if best else -1, say=lambda line, n=n: say(f"search {n}/{len(pool.candidates)}: {line}"))
         spent += scored.student_calls
         table.append(scored)
         say(f"search {n}/{len(pool.candidates)}: {scored.line()}")
@@ -188,7 +189,8 @@ def _raw_student(skill: Skill, dev: list[Sample], student: Any, metric: MetricNa
 
 
 def _score(candidate: Candidate, banks: Banks, dev: list[Sample], student: Any, metric: MetricName, tolerance: float,
-           prices: PriceTable, plan: dict[str, Any], cache_dir: Path | None, to_beat: int) -> Scored:
+           prices: PriceTable, plan: dict[str, Any], cache_dir: Path | None, to_beat: int,
+           say: Callable[[str], None] = lambda line: None) -> Scored:
     started = time.perf_counter()
     skill = candidate_skill(candidate, banks)
     records_digest = json_digest([[r.get("input"), r.get("output")] for r in banks.records.get(candidate.family, [])])
@@ -207,6 +209,9 @@ def _score(candidate: Candidate, banks: Banks, dev: list[Sample], student: Any, 
             done += run.by_condition("skill")
             right += [scores[("skill", i)].correct for i in run.ids]
             left = len(dev) - len(done)
+            if left and time.perf_counter() - started > PROGRESS_AFTER_S:  # a slow candidate says it is alive
+                say(f"{candidate.name} · {len(done)}/{len(dev)} dev items, {sum(right)} right so far, "
+                    f"{time.perf_counter() - started:.0f} s")
             if left and sum(right) + left < to_beat:
                 status = f"pruned after {len(done)}: cannot reach {to_beat}"
                 break
