@@ -42,7 +42,7 @@ from skillc.adapters.calls import call_model
 from skillc.adapters.json_output import parse_json_object
 from skillc.adapters.models import ModelHandle, resolve_model
 from skillc.adapters.pricing import PriceTable
-from skillc.core.contracts import contract_errors
+from skillc.core.contracts import contract_errors, contract_max_tokens
 from skillc.core.errors import (
     BackendUnavailable,
     InvalidInputError,
@@ -275,11 +275,12 @@ def frozen(skill: Skill) -> Skill:
 def one_shot(handle: ModelHandle, role: str, task: str, output_schema: dict[str, Any], inputs: dict[str, Any],
              prices: PriceTable, demos: list[dict[str, Any]] | None = None) -> ItemRecord:
     """One model does the whole task in one call, under the skill's output contract (enforced where it can be);
-    with `demos`, shown as solved examples first."""
+    with `demos`, shown as solved examples first. The reply is bounded as an escalated answer is
+    (`contract_max_tokens`): a model stuck repeating itself stops there, not at the backend's own cap."""
     started = time.perf_counter()
     try:
         call = call_model(handle, task_messages(task, inputs, output_schema, demos=demos), prices=prices,
-                          json_schema=output_schema)
+                          json_schema=output_schema, max_tokens=contract_max_tokens(output_schema))
     except SkillcError:
         raise
     except Exception as exc:  # transport errors: the backend is down or cannot answer
