@@ -176,7 +176,7 @@ def export_cmd(
 @app.command("run")
 def run_cmd(
     skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
-    student: Annotated[str, typer.Option("--student", help="student model URI")],
+    student: Annotated[str | None, typer.Option("--student", help="student model URI (not needed by a skill with no model step, e.g. a vote)")] = None,
     teacher: Annotated[str | None, typer.Option("--teacher", help="teacher model URI (escalations)")] = None,
     input_json: Annotated[str | None, typer.Option("--input", help="one input as a JSON object")] = None,
     inputs: Annotated[Path | None, typer.Option("--inputs", help="JSONL file, one input per line")] = None,
@@ -196,6 +196,9 @@ def run_cmd(
         if escalation not in (None, "step", "task", "off"):
             raise InvalidInputError("--escalation must be step, task or off")
         skill = Skill.load(skill_dir)
+        if student is None and any(step.uses_model for step in skill.spec.steps):
+            raise InvalidInputError(f"{skill.name} has model steps ({', '.join(s.id for s in skill.spec.steps if s.uses_model)}): "
+                                    "give --student URI")
         kwargs: dict[str, Any] = dict(student=student, teacher=teacher, escalation=escalation, prices=_prices(prices),
                                       timeout_s=timeout, deadline_s=deadline, max_input_bytes=max_input_bytes)
         if input_json is not None:

@@ -201,3 +201,25 @@ def test_piped_output_keeps_tables_wide(monkeypatch: pytest.MonkeyPatch) -> None
     assert _console().width == PIPED_WIDTH  # rich alone would fold tables at 80 columns
     monkeypatch.setenv("COLUMNS", "100")
     assert _console().width == 100  # an explicit width wins
+
+
+def test_run_needs_no_student_for_a_skill_without_model_steps(tmp_path):
+    from skillc.compile.patterns import classify_design, vote_design
+    from skillc.compile.trainset import label_records
+    from skillc.core.task import Sample, Task
+    from skillc.skills import Skill
+    from skillc.skills.bank import ExampleBank
+
+    task = Task.model_validate({"name": "level", "description": "Label it.", "inputs": {"event": {"type": "string"}},
+                                "output_schema": {"type": "object", "properties": {"level": {"enum": ["Info", "Error"]}}}})
+    items = [Sample(input={"event": f"disk {i} failed"}, expected={"level": "Error"}, id=str(i)) for i in range(4)]
+    for spec, name in ((vote_design(task, k=3), "level"), (classify_design(task), "level-llm")):
+        skill = Skill(spec)
+        skill._bank = ExampleBank(grow=False)
+        skill._bank.add(label_records(spec.steps[0], items), check=False)
+        skill.save(tmp_path / name)
+    voted = runner.invoke(app, ["run", str(tmp_path / "level"), "--input", '{"event": "disk 9 failed"}', "--json"])
+    assert voted.exit_code == 0, voted.output
+    assert json.loads(voted.stdout)["output"] == {"level": "Error"}
+    needs = runner.invoke(app, ["run", str(tmp_path / "level-llm"), "--input", '{"event": "x"}'])
+    assert needs.exit_code == 2 and "give --student" in needs.output
