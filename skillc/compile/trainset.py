@@ -26,6 +26,7 @@ from typing import Any
 
 from skillc.core.contracts import TEXT_FIELDS
 from skillc.core.errors import InvalidInputError
+from skillc.core.files import json_digest
 from skillc.core.records import new_record
 from skillc.core.spec import Step
 from skillc.core.task import Sample, Task, load_samples
@@ -106,7 +107,9 @@ def labels_fit(step: Step, expected: dict[str, Any]) -> bool:
 
 
 def label_records(step: Step, items: list[Sample], *, inputs_of: Any = None) -> list[dict[str, Any]]:
-    """Bank records of `step` from labelled items: the step's inputs, and the label as its output.
+    """Bank records of `step` from labelled items: the step's inputs, and the label as its output. A record's id is
+    a digest of what it holds, so compiling the same items again gives the same records (and fixed demos the
+    same ids).
 
     `inputs_of(item)` gives the step's inputs when they are not the item's own fields (e.g. passages found
     in a transcript); by default they are the item's fields the step reads.
@@ -116,6 +119,8 @@ def label_records(step: Step, items: list[Sample], *, inputs_of: Any = None) -> 
         if not item.expected or not labels_fit(step, item.expected):
             continue
         given = inputs_of(item) if inputs_of else {k: item.input.get(k) for k in step.reads}
-        out.append(new_record(step.id, given, label_output(item.expected, step.writes), source="label",
-                              reasoning="", item=(item.model_extra or {}).get("id", n)))
+        output = label_output(item.expected, step.writes)
+        record = new_record(step.id, given, output, source="label", reasoning="", item=(item.model_extra or {}).get("id", n))
+        record["id"] = json_digest([step.id, given, output, record["item"]])[:32]  # the same item, the same record
+        out.append(record)
     return out
