@@ -47,6 +47,7 @@ from skillc.core.errors import (
     BackendUnavailable,
     InvalidInputError,
     MalformedOutputError,
+    RequestRefused,
     SkillcError,
 )
 from skillc.core.files import json_digest
@@ -281,6 +282,9 @@ def one_shot(handle: ModelHandle, role: str, task: str, output_schema: dict[str,
     try:
         call = call_model(handle, task_messages(task, inputs, output_schema, demos=demos), prices=prices,
                           json_schema=output_schema, max_tokens=contract_max_tokens(output_schema))
+    except RequestRefused as exc:  # e.g. a prompt longer than the model's context: this item gets no answer
+        return ItemRecord(condition="", item="", error={"kind": "refused", "message": str(exc)[:300]},
+                          models={role: handle.name}, seconds=time.perf_counter() - started)
     except SkillcError:
         raise
     except Exception as exc:  # transport errors: the backend is down or cannot answer

@@ -69,3 +69,19 @@ def test_cache_keys_cover_the_prompt_code_and_the_bank(monkeypatch) -> None:
     skill.bank.add([new_record("answer", {"event": "new"}, {"level": "Info"}, source="label")], check=False)
     grown = conditions.condition_keys(skill, "s", "t")
     assert grown["skill"] != before["skill"] and grown["teacher_only"] == before["teacher_only"]
+
+
+def test_a_prompt_the_backend_refuses_is_a_wrong_answer_not_a_crash() -> None:
+    class TooLong(Exception):
+        status_code = 400
+        message = "the prompt has 5000 tokens, more than the context's 4096"
+
+    skill = labelled_skill()
+    student = ScriptedChatModel(script=lambda m: TooLong() if not any(isinstance(x, AIMessage) for x in m) and "Input:" in m[-1].text
+                                else json.dumps({"level": "Error"}), model_label="gpt-4o-mini")
+    teacher = ScriptedChatModel(script=lambda m: json.dumps({"level": "Error"}), model_label="gpt-4o")
+    report = evaluate_skill(skill, ITEMS, student=student, teacher=teacher, metric="label",
+                            conditions=["raw_student", "skill"])
+    rows = {r.key: r for r in report.conditions}
+    assert rows["raw_student"].accuracy == 0.0 and rows["raw_student"].errors == len(ITEMS)
+    assert rows["skill"].accuracy == 1.0
