@@ -44,6 +44,7 @@ from skillc.adapters.pricing import PriceTable
 from skillc.benchmarks.suite_banks import attach, passages_of, read_skeleton, write_skeleton
 from skillc.benchmarks.suite_data import SETS, SPLIT_SEED, SPLITS, convert_suite, split_set
 from skillc.compile.for_student import DEFAULT_SIGNALS, compile_for_student, learn_gate_on_dev
+from skillc.compile.trainset import split_digest
 from skillc.core.errors import InvalidInputError
 from skillc.core.files import atomic_write_text, read_json
 from skillc.core.report import EvalReport, read_report
@@ -194,7 +195,7 @@ def _wanted_target(settings: SuiteSettings) -> dict[str, Any]:
 
 
 def compiled_on(folder: Path, settings: SuiteSettings, train: list[Sample], dev: list[Sample]) -> bool:
-    """Whether the skill in `folder` was compiled for this student on a split of these sizes and seed."""
+    """Whether the skill in `folder` was compiled by this teacher for this student on exactly this split."""
     if not (folder / SKILL_JSON).is_file():
         return False
     spec = SkillSpec.model_validate_json((folder / SKILL_JSON).read_bytes())
@@ -202,7 +203,8 @@ def compiled_on(folder: Path, settings: SuiteSettings, train: list[Sample], dev:
     if not search or spec.provenance is None or spec.provenance.student != settings.student:
         return False
     splits = search.get("splits") or {}
-    return splits.get("train") == len(train) and splits.get("dev") == len(dev) and splits.get("seed") == settings.seed
+    return (splits.get("items") == split_digest(train, dev) and splits.get("seed") == settings.seed
+            and spec.provenance.teacher == settings.teacher)
 
 
 def restore_bank(folder: Path, out: Path, train: list[Sample]) -> bool:

@@ -260,7 +260,7 @@ def demo_cmd(
     limit: Annotated[int | None, typer.Option(help="use only the first N bundled invoices")] = None,
     hourly_usd: Annotated[float, typer.Option(help="assumed machine cost per hour, for the local cost")] = 0.10,
 ) -> None:
-    """Compile the bundled invoice task with the teacher, then compare four conditions on 12 invoices."""
+    """Compile the bundled invoice task with the teacher, then compare the conditions on 12 invoices."""
     from skillc.cli.demo import run_demo
 
     with errors_exit():
@@ -290,7 +290,8 @@ def eval_cmd(
     compress_tolerance: Annotated[float, typer.Option("--compress-tolerance", help="with --compress: accuracy points compression may cost")] = 1.0,
     prices: PricesOpt = None,
 ) -> None:
-    """Evaluate a skill on a labelled dataset: teacher only, raw student, skill, skill + escalation.
+    """Evaluate a skill on a labelled dataset: teacher only, raw student, skill, skill + escalation, and (when the
+    skill's bank holds records for its answer step) teacher + the skill's demos and the nearest-neighbour vote.
 
     Writes eval.json and eval.png (cost–quality curve) into the skill folder; resumable per item. With
     --compress, the skill runs without and with LLMLingua on its long inputs and demos; compression is written

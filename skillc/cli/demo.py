@@ -1,6 +1,6 @@
 """The demo's orchestration and its rich report.
 
-The four conditions are `skillc eval`'s runner (`skillc.eval.evaluate.evaluate_skill`), in memory.
+The conditions are `skillc eval`'s runner (`skillc.eval.evaluate.evaluate_skill`), in memory.
 
 Example:
     >>> INTRO.format(teacher="T", student="S", n=3).split(".")[0]
@@ -40,7 +40,7 @@ def run_demo(
     max_repairs: int = 4,
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Compile, evaluate four conditions side by side, print the report and write report.json."""
+    """Compile, evaluate the conditions side by side (teacher + demos among them), print the report and write report.json."""
     console = console or Console()
     prices = PriceTable(local_hourly_usd=hourly_usd)
     task, items = bundled_task()

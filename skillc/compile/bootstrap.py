@@ -4,7 +4,7 @@
 final output is right (rejection sampling, as DSPy's BootstrapFewShot does). `rationalise` is the second
 chance for a step that writes working and an expression: the teacher is shown the label and asked for the
 working that reaches it; the record is kept only when its expression computes the label, and it is marked
-`rationalised: true`.
+`rationalised: true` (source `teacher`: the working is the teacher's, only its value is the label's).
 
 Example:
     >>> from skillc.core.spec import Step
@@ -35,6 +35,7 @@ from skillc.core.records import new_record
 from skillc.core.safe_eval import normalize_math, safe_eval
 from skillc.core.spec import LLM_PRIMITIVES, Step
 from skillc.core.task import Sample
+from skillc.compile.trainset import label_output
 from skillc.core.trace import StepRecord
 from skillc.graphs.config import RunConfig
 from skillc.graphs.prompts import step_messages
@@ -133,8 +134,7 @@ def rationalise(teacher: ModelHandle, task: str, step: Step, item: Sample, label
     Returns (a record marked `rationalised`, or None when the reply's expression does not compute the label;
     the call's record, for the compile's cost).
     """
-    label = (item.expected or {}).get(label_field)
-    label = label[0] if isinstance(label, list) and label else label
+    label = label_output(item.expected or {}, [label_field], {"properties": {label_field: {"type": "number"}}}).get(label_field)
     inputs = {k: item.input.get(k) for k in step.reads}
     working = next((w for w in step.writes if w.lower() in TEXT_FIELDS), None)
     messages = step_messages(task, step, inputs) + [(
@@ -151,6 +151,6 @@ def rationalise(teacher: ModelHandle, task: str, step: Step, item: Sample, label
     if contract_errors(output, step.contract) or not rationale_reaches(output, label):
         return None, used
     extra = {"item": (item.model_extra or {})["id"]} if (item.model_extra or {}).get("id") is not None else {}
-    record = new_record(step.id, inputs, output, reasoning=str(output.get(working or "", "")), source="label",
+    record = new_record(step.id, inputs, output, reasoning=str(output.get(working or "", "")), source="teacher",
                         model=call.model, raw=call.text, rationalised=True, **extra)
     return record, used

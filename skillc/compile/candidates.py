@@ -6,14 +6,15 @@ from the labels. A design whose step writes something a label does not carry (wo
 copied values) gets them from the teacher: runs that reach the label are kept (rejection sampling), and for a
 `program` step the teacher may then be shown the label and asked for the working (a rationalisation, marked
 as such). Every design with a model step comes in four demo policies: k = 0, 3 and 8 retrieved demos, and a
-fixed set shown to every input (one per label for a classifier), whose prompt never changes.
+fixed set shown to every input (one per label for a classifier), whose prompt never changes (a design the
+teacher wrote, whose few demos are its own right runs: k = 0 and 3, and the fixed set).
 
 Example:
     >>> from skillc.core.task import Task, Sample
     >>> task = Task.model_validate({"name": "level", "description": "Label the event's level.",
     ...     "inputs": {"event": {"type": "string"}},
     ...     "output_schema": {"type": "object", "properties": {"level": {"enum": ["Info", "Error"]}}}})
-    >>> train = [Sample(input={"event": f"disk {i}"}, expected={"level": "Error" if i % 3 else "Info"}) for i in range(9)]
+    >>> train = [Sample(input={"event": f"disk {i}"}, expected={"level": "Error" if i % 3 else "Info"}) for i in range(20)]
     >>> pool = pattern_candidates(task, train)
     >>> [c.name for c in pool.candidates][:4]
     ['vote · k=4', 'vote · k=8', 'vote · k=16', 'vote → classify · share ≥ 0.6, k=8']
@@ -36,6 +37,7 @@ from skillc.compile.architect import architect_messages, ask_design
 from skillc.compile.bootstrap import Judge, rationalise, work_samples
 from skillc.compile.expressions import propose
 from skillc.compile.trainset import label_records
+from skillc.core.errors import DeadlineExceeded, SkillcError
 from skillc.core.spec import RetrievalPolicy, SkillSpec
 from skillc.core.task import Sample, Task
 from skillc.core.trace import StepRecord
@@ -111,6 +113,8 @@ def demo_variants(name: str, design: str, spec: SkillSpec, family: str, records:
     """The design under each demo policy that can show its demos: k in `ks` (a k whose demos cannot fit the
     token budget is left out) and the fixed set."""
     own = [r for r in records if step_id is None or r.get("step") == step_id]
+    if not own:  # no demos to show: the design without them, once
+        ks = tuple(k for k in ks if k == 0) or (0,)
     sizes = [count_tokens(str(r.get("input"))) + count_tokens(str(r.get("output"))) for r in own]
     typical = statistics.median(sizes) if sizes else 0
     out = []
@@ -130,6 +134,20 @@ def demo_variants(name: str, design: str, spec: SkillSpec, family: str, records:
     return out
 
 
+def valid_only(pool: CandidatePool) -> CandidatePool:
+    """The pool without candidates whose spec is not a valid graph (each named in `rejected` with its problem),
+    e.g. a decision over a label field whose name is a Python keyword."""
+    kept = []
+    for candidate in pool.candidates:
+        problems = candidate.spec.problems()
+        if problems:
+            pool.rejected.append({"design": candidate.name, "why": "not a valid graph: " + "; ".join(problems[:2])})
+        else:
+            kept.append(candidate)
+    pool.candidates = kept
+    return pool
+
+
 def pattern_candidates(task: Task, train: list[Sample]) -> CandidatePool:
     """Every schema pattern that applies, with label records as demos: no model call."""
     pool = CandidatePool()
@@ -138,7 +156,7 @@ def pattern_candidates(task: Task, train: list[Sample]) -> CandidatePool:
     step = answer.steps[0]
     pool.records["labels"] = label_records(step, train)
     if label and pool.records["labels"]:
-        for k in VOTE_KS:
+        for k in [k for k in VOTE_KS if k == VOTE_KS[0] or k <= len(pool.records["labels"])]:  # a larger k votes the same
             pool.candidates.append(Candidate(f"vote · k={k}", "vote", f"vote k={k}", patterns.vote_design(task, k),
                                              "labels", model_steps=0))
         for share in VOTE_SHARES:
@@ -166,37 +184,59 @@ def pattern_candidates(task: Task, train: list[Sample]) -> CandidatePool:
         pool.records["passages"] = label_records(second, train, inputs_of=passage_inputs)
         pool.candidates += demo_variants(f"search → {second.primitive}", f"search → {second.primitive}", spec,
                                          "passages", pool.records["passages"], patterns.ANSWER, label)
-    return pool
+    return valid_only(pool)
 
 
 def teacher_candidates(task: Task, train: list[Sample], *, teacher: ModelHandle, judge: Judge, prices: PriceTable,
                        bootstrap: int = 6, architect_samples: int = 2, seed: int = 0,
                        say: Callable[[str], None] = lambda line: None) -> CandidatePool:
     """The designs the teacher writes: a `program` bootstrapped on labelled items, `values` → `compute` with its
-    verified expressions, and sampled architect designs; each with the teacher's right runs as demos."""
+    verified expressions, and sampled architect designs; each with the teacher's right runs as demos. A teacher
+    that fails on one of them (refuses a prompt, breaks off) costs that candidate only, which is named in
+    `rejected` with the reason."""
     pool = CandidatePool()
     worked = random.Random(seed).sample(train, min(bootstrap, len(train)))
+
+    def attempt(design: str, build: Callable[[], CandidatePool]) -> None:
+        try:
+            pool.extend(build())
+        except DeadlineExceeded:
+            raise
+        except SkillcError as exc:
+            pool.rejected.append({"design": design, "why": f"the teacher failed: {type(exc).__name__}: {str(exc)[:200]}"})
+            say(f"candidates: {design}: the teacher failed ({type(exc).__name__}); left out")
+
     program = patterns.program_design(task)
-    if program is not None:
+    if program is not None and worked:
         say(f"candidates: `program` (working + expression → compute): the teacher works {len(worked)} labelled item(s)")
-        pool.extend(_bootstrapped("program", program, worked, teacher, judge, prices, say, task=task))
+        attempt("program", lambda: _bootstrapped("program", program, worked, teacher, judge, prices, say, task=task))
     numeric = patterns.numeric_outputs(task)
-    if numeric:
-        pool.extend(_values(task, numeric, worked, teacher, judge, prices, say))
+    if numeric and worked:
+        attempt("values", lambda: _values(task, numeric, worked, teacher, judge, prices, say))
+    designs: list[list[Any]] = []
     for n in range(architect_samples):
         say(f"candidates: architect design {n + 1} of {architect_samples} ({'greedy' if n == 0 else 'sampled'})")
-        calls: list[StepRecord] = []
-        _, spec, notes = ask_design(teacher, architect_messages(task, train[:3], include_schema=teacher.structured == "none"),
-                                    task, "step", prices, calls, **({"temperature": 0.8, "seed": n} if n else {}))
-        pool.calls += calls
-        if spec is None:
-            pool.rejected.append({"design": f"architect {n + 1}", "why": "not a valid design: " + "; ".join(notes[:2])})
-            say(f"candidates: architect design {n + 1} is not valid ({'; '.join(notes[:2])})")
-            continue
-        if any(c.spec.steps == spec.steps for c in pool.candidates if c.design.startswith("architect")):
-            pool.rejected.append({"design": f"architect {n + 1}", "why": "the same design as an earlier sample"})
-            continue
-        pool.extend(_bootstrapped(f"architect {n + 1}", spec, worked, teacher, judge, prices, say, task=task))
+        attempt(f"architect {n + 1}", lambda n=n: _architect(task, train, n, designs, worked, teacher, judge, prices, say))
+    return valid_only(pool)
+
+
+def _architect(task: Task, train: list[Sample], n: int, designs: list[list[Any]], worked: list[Sample],
+               teacher: ModelHandle, judge: Judge, prices: PriceTable, say: Callable[[str], None]) -> CandidatePool:
+    """One architect design (greedy, then sampled), bootstrapped; a repeat of an earlier sample is left out."""
+    pool = CandidatePool()
+    calls: list[StepRecord] = []
+    _, spec, notes = ask_design(teacher, architect_messages(task, train[:3], include_schema=teacher.structured == "none"),
+                                task, "step", prices, calls, **({"temperature": 0.8, "seed": n} if n else {}))
+    pool.calls += calls
+    if spec is None:
+        pool.rejected.append({"design": f"architect {n + 1}", "why": "not a valid design: " + "; ".join(notes[:2])})
+        say(f"candidates: architect design {n + 1} is not valid ({'; '.join(notes[:2])})")
+        return pool
+    if spec.steps in designs:
+        pool.rejected.append({"design": f"architect {n + 1}", "why": "the same design as an earlier sample"})
+        return pool
+    designs.append(spec.steps)
+    pool.extend(_bootstrapped(f"architect {n + 1}", spec, worked, teacher, judge, prices, say, task=task))
     return pool
 
 

@@ -142,18 +142,21 @@ def propose(teacher: ModelHandle, task: Task, outputs: list[str], examples: list
     calls: list[Any] = []
     for n in range(samples):
         kwargs: dict[str, Any] = {"temperature": temperature, "seed": n} if n else {}
-        asked = messages
-        for attempt in range(2):  # a proposal that cannot be used is sent back once with its problem
+        asked, last = messages, ""
+        for _ in range(2):  # a proposal that cannot be used is sent back once with its problem
             call = call_model(teacher, asked, prices=prices, json_schema=schema, max_tokens=600, **kwargs)
             calls.append(call)
             try:
                 proposal = parse_proposal(call.text, outputs, stated)
             except MalformedOutputError as exc:
-                problems.append(str(exc))
+                last = str(exc)
                 asked = [*messages, ("assistant", call.text[:3000]),
                          ("user", f"That cannot be used: {exc}. Answer again with the corrected JSON object.")]
                 continue
+            last = ""
             if proposal not in found:
                 found.append(proposal)
             break
+        if last:
+            problems.append(last)
     return found, problems, calls

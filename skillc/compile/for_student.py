@@ -101,7 +101,7 @@ def compile_for_student(
     say(f"trainset: {len(train)} labelled item(s) fill the bank, {len(held)} held out as dev (seed {seed}); metric {metric}")
     pool = pattern_candidates(task, train)
     teacher_handle = resolve_model(teacher) if teacher is not None else None
-    if teacher_handle is not None:
+    if teacher_handle is not None and student is not None:  # without a student only model-free candidates count
         pool.extend(teacher_candidates(task, train, teacher=teacher_handle, prices=prices, seed=seed, say=say,
                                        bootstrap=bootstrap, architect_samples=architect_samples,
                                        judge=lambda e, o: score(metric, e, o, output_schema=task.output_schema).correct))
@@ -152,6 +152,9 @@ def learn_gate_on_dev(skill: Skill, dev: list[Sample], *, student: Any, teacher:
     for c in found:
         say(f"gate: {c.signal}: escalates {c.escalation_rate:.0%}, lets {c.wrong_passed} of {c.wrong} wrong pass")
     say(f"gate: chose {tuned.spec.escalation.calibration['chosen']}")  # type: ignore[index]
+    if peer is not None:  # the skill runs with the peer it was calibrated with
+        policy = tuned.spec.escalation.model_copy(update={"peer": peer if isinstance(peer, str) else model_label(peer)})
+        tuned = tuned.replace(spec=tuned.spec.model_copy(update={"escalation": policy}))
     return tuned
 
 

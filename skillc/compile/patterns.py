@@ -180,7 +180,7 @@ def vote_then_design(task: Task, min_share: float, k: int = 8) -> SkillSpec:
     vote = {"id": VOTE, "primitive": "vote", "reads": list(task.inputs), "writes": [field],
             "instruction": f"The label most of the {k} nearest labelled items carry.",
             "contract": task.output_schema, "retrieval": RetrievalPolicy(k=k).model_dump(), "min_share": min_share,
-            "examples_from": ANSWER, "on_fail": ["give_up"]}
+            "examples_from": ANSWER, "on_fail": ["escalate", "give_up"]}
     answer = _answer_step(task, list(task.inputs), "classify", task.description)
     decision = {"after": VOTE, "branches": [{"when": f"{field} is not None", "to": "END"}], "default": ANSWER}
     return _spec(task, [vote, answer], [decision])

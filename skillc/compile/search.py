@@ -28,7 +28,7 @@ from typing import Any
 
 from skillc.adapters.pricing import PriceTable
 from skillc.compile.candidates import Candidate, CandidatePool
-from skillc.core.errors import SkillcError
+from skillc.core.errors import BackendUnavailable, DeadlineExceeded, SkillcError
 from skillc.core.files import json_digest
 from skillc.core.task import Sample
 from skillc.core.version import __version__
@@ -144,6 +144,7 @@ def search(pool: CandidatePool, dev: list[Sample], *, student: Any, metric: Metr
     spent = raw.student_calls
     table: list[Scored] = []
     best: Scored | None = None
+    best_at = -1
     for n, candidate in enumerate(pool.candidates, 1):
         estimate = len(dev) * candidate.model_steps
         if candidate.model_steps and spent + estimate > budget:
@@ -155,10 +156,10 @@ def search(pool: CandidatePool, dev: list[Sample], *, student: Any, metric: Metr
         table.append(scored)
         say(f"search {n}/{len(pool.candidates)}: {scored.line()}")
         if scored.status == "scored" and (best is None or _rank(scored) > _rank(best)):
-            best = scored
+            best, best_at = scored, n - 1
     if best is None:
         raise SkillcError("no candidate could be scored within the search budget; raise --search-budget")
-    kept = pool.candidates[table.index(best)]
+    kept = pool.candidates[best_at]
     ties = [s for s in table if s.status == "scored" and s.correct == best.correct and s is not best]
     why = (f"the best dev accuracy on the student ({best.accuracy:.0%}; raw student {raw.accuracy or 0:.0%})"
            + (f", and the cheapest of {len(ties) + 1} tied" if ties else ""))
@@ -181,7 +182,8 @@ def _raw_student(skill: Skill, dev: list[Sample], student: Any, metric: MetricNa
                  prices: PriceTable, plan: dict[str, Any], cache_dir: Path | None) -> Scored:
     started = time.perf_counter()
     spec = skill.spec
-    cache = _cache(cache_dir, "raw", [spec.task, spec.output_schema, model_label(student), __version__, code_digest()])
+    cache = _cache(cache_dir, "raw", [spec.task, spec.output_schema, model_label(student), __version__,
+                                      code_digest("one_shot")])
     run = run_conditions(skill, dev, student=student, teacher=None, prices=prices, cache=cache, conditions=["raw_student"])
     scores, _ = score_run(run, metric=metric, task=spec.task, output_schema=spec.output_schema, tolerance=tolerance)
     return _tally(RAW, "one call", "none", run.by_condition("raw_student"), [scores[("raw_student", i)].correct for i in run.ids],
@@ -215,6 +217,8 @@ def _score(candidate: Candidate, banks: Banks, dev: list[Sample], student: Any, 
             if left and sum(right) + left < to_beat:
                 status = f"pruned after {len(done)}: cannot reach {to_beat}"
                 break
+    except (BackendUnavailable, DeadlineExceeded):
+        raise  # the student is down: no later candidate could be scored either (the cache resumes the search)
     except SkillcError as exc:
         status = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
     return _tally(candidate.name, candidate.design, candidate.demos, done, right, plan, prices,

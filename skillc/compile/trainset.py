@@ -42,8 +42,14 @@ class Trainset:
     source: str = ""
 
     def describe(self) -> dict[str, Any]:
-        """The split as the provenance records it."""
-        return {"train": len(self.train), "dev": len(self.dev), "seed": self.seed, "source": self.source}
+        """The split as the provenance records it (`items`: a digest of which items are in train and in dev)."""
+        return {"train": len(self.train), "dev": len(self.dev), "seed": self.seed, "source": self.source,
+                "items": split_digest(self.train, self.dev)}
+
+
+def split_digest(train: list[Sample], dev: list[Sample]) -> str:
+    """A digest of a split: the inputs and labels of its train and dev items, in order."""
+    return json_digest([[[s.input, s.expected] for s in train], [[s.input, s.expected] for s in dev]])[:16]
 
 
 def load_labelled(path: str | Path, task: Task | None = None) -> list[Sample]:
@@ -74,11 +80,13 @@ def load_labelled(path: str | Path, task: Task | None = None) -> list[Sample]:
 
 def split_dev(items: list[Sample], *, dev_share: float = 0.3, seed: int = 0,
               dev: list[Sample] | None = None) -> tuple[list[Sample], list[Sample]]:
-    """(train, dev): `dev` when given, else a seeded random `dev_share` of the items (at least one of each)."""
+    """(train, dev): `dev` when given (train items with the same input as a dev item are left out), else a
+    seeded random `dev_share` of the items (at least one of each)."""
     if dev is not None:
         if not dev:
             raise InvalidInputError("the dev split is empty")
-        return list(items), list(dev)
+        held = {json_digest(s.input) for s in dev}  # an item in both would be its own nearest neighbour on dev
+        return [s for s in items if json_digest(s.input) not in held], list(dev)
     if not 0 < dev_share < 1:
         raise InvalidInputError("--dev-share is the share of the trainset held out for scoring, between 0 and 1")
     if len(items) < 2:
@@ -90,14 +98,22 @@ def split_dev(items: list[Sample], *, dev_share: float = 0.3, seed: int = 0,
     return [s for i, s in enumerate(items) if i not in held], [s for i, s in enumerate(items) if i in held]
 
 
-def label_output(expected: dict[str, Any], writes: list[str]) -> dict[str, Any]:
-    """The label as a demo's output for a step writing `writes`: the first of several accepted answers, and only
-    the fields the step writes (a label rarely carries working; the demo then shows the answer alone)."""
+def label_output(expected: dict[str, Any], writes: list[str], contract: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The label as a demo's output for a step writing `writes`: the first of several accepted answers (a list
+    where the contract wants one value; a field the contract types as an array keeps its list), and only the
+    fields the step writes (a label rarely carries working; the demo then shows the answer alone).
+
+    >>> label_output({"tags": ["a", "b"], "area": ["x", "y"]}, ["tags", "area"],
+    ...              {"properties": {"tags": {"type": "array"}, "area": {"enum": ["x", "y"]}}})
+    {'tags': ['a', 'b'], 'area': 'x'}
+    """
+    props = (contract or {}).get("properties", {})
     out = {}
     for field in writes:
         if field in expected:
             value = expected[field]
-            out[field] = value[0] if isinstance(value, list) and value else value
+            is_array = isinstance(props.get(field), dict) and props[field].get("type") == "array"
+            out[field] = value[0] if isinstance(value, list) and value and not is_array else value
     return out
 
 
@@ -119,7 +135,7 @@ def label_records(step: Step, items: list[Sample], *, inputs_of: Any = None) -> 
         if not item.expected or not labels_fit(step, item.expected):
             continue
         given = inputs_of(item) if inputs_of else {k: item.input.get(k) for k in step.reads}
-        output = label_output(item.expected, step.writes)
+        output = label_output(item.expected, step.writes, step.contract)
         record = new_record(step.id, given, output, source="label", reasoning="", item=(item.model_extra or {}).get("id", n))
         record["id"] = json_digest([step.id, given, output, record["item"]])[:32]  # the same item, the same record
         out.append(record)

@@ -26,7 +26,7 @@ from rich.console import Console
 from skillc.core.answers import TOLERANCE
 from skillc.core.errors import InvalidInputError
 from skillc.core.task import Sample
-from skillc.eval.conditions import EvalCache, default_conditions, run_conditions, score_run
+from skillc.eval.conditions import EvalCache, condition_keys, default_conditions, run_conditions, score_run
 from skillc.eval.metrics import MetricName
 from skillc.eval.sweep import signal_confidence
 from skillc.core.spec import LearnedGate
@@ -74,6 +74,8 @@ def calibrate_skill(
     measured = [s for s in signals if s != "check"]
     policy = skill.spec.escalation.model_copy(update={"signals": measured, "thresholds": {}, "gate": None})
     probe = skill.replace(spec=skill.spec.model_copy(update={"escalation": policy}))
+    if cache is not None and cache.path is not None and not cache.keys:  # a result is reused only for this very probe
+        cache = EvalCache(cache.path, condition_keys(probe, student, teacher, peer))
     run = run_conditions(probe, samples, student=student, teacher=None, cache=cache, console=console,
                          conditions=["skill"], peer=peer)
     scores, _ = score_run(run, metric=metric, task=skill.spec.task, output_schema=skill.spec.output_schema,

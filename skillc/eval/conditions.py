@@ -1,4 +1,4 @@
-"""Run the four conditions on the same items, with a per-item result cache so a killed run resumes.
+"""Run the conditions on the same items, with a per-item result cache so a killed run resumes.
 
 Conditions: `teacher_only` (one call per item), `raw_student` (the same one-shot prompt and output
 contract), `skill` (the skill on the student, escalation off) and `skill_escalation` (escalating failed
@@ -124,27 +124,39 @@ def model_label(model: Any) -> str:
     return handle.uri or handle.name
 
 
-PROMPT_CODE = ("skillc.graphs.prompts", "skillc.graphs.demos", "skillc.graphs.primitives", "skillc.graphs.vote",
-               "skillc.graphs.passages", "skillc.graphs.compress")
+# what a skill run's result depends on besides the spec, the bank and the models: prompts, demos, the nodes,
+# the failure ladder, checks, signals, the answer contracts, the embedding text and the call itself
+SKILL_CODE = ("skillc.graphs.prompts", "skillc.graphs.demos", "skillc.graphs.primitives", "skillc.graphs.vote",
+              "skillc.graphs.passages", "skillc.graphs.compress", "skillc.graphs.builder", "skillc.graphs.failure",
+              "skillc.graphs.confidence", "skillc.graphs.checks", "skillc.graphs.state", "skillc.core.contracts",
+              "skillc.core.answers", "skillc.skills.quality", "skillc.adapters.calls", "skillc.adapters.json_output")
+# what a one-shot baseline depends on: its prompt, the call, the contract's token bound (and `one_shot` itself)
+ONE_SHOT_CODE = ("skillc.graphs.prompts", "skillc.adapters.calls", "skillc.core.contracts", "skillc.adapters.json_output")
 
 
 @functools.cache
-def code_digest() -> str:
-    """sha256 of the source of the modules that build prompts and run steps: part of every cache key, so a
-    cache recorded with other prompt code is never reused silently (the version alone does not change per edit).
+def code_digest(kind: str = "skill") -> str:
+    """sha256 of the source that a condition's results depend on (`skill`: the modules that build prompts and run
+    steps; `one_shot`: the one-call prompt and `one_shot`): part of every cache key, so a cache recorded with
+    other code is never reused silently (the version alone does not change per edit), while an edit to a
+    skill node does not re-run the teacher's baselines.
 
-    >>> len(code_digest())
-    16
+    >>> len(code_digest()), code_digest("skill") != code_digest("one_shot")
+    (16, True)
     """
+    import inspect
+
     digest = hashlib.sha256()
-    for name in PROMPT_CODE:
+    for name in SKILL_CODE if kind == "skill" else ONE_SHOT_CODE:
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec else None
         digest.update(name.encode() + b"\0" + (Path(origin).read_bytes() if origin else b"") + b"\0")
+    if kind != "skill":
+        digest.update(inspect.getsource(one_shot).encode())
     return digest.hexdigest()[:16]
 
 
-def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
+def condition_keys(skill: Skill, student: Any, teacher: Any, peer: Any = None) -> dict[str, str]:
     """What each condition's result depends on, as a digest: the one-shot conditions on the task text, the
     output contract and their model; the skill on its spec (less the gate's thresholds, for `skill`).
 
@@ -161,7 +173,7 @@ def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
     spec = skill.spec.model_dump(mode="json", exclude_none=True)  # as skill.json holds it
     ungated = {**spec, "escalation": {k: v for k, v in spec.get("escalation", {}).items()
                                       if k not in ("thresholds", "calibration", "gate")}}
-    one_shot = [skill.spec.task, skill.spec.output_schema, __version__, code_digest()]
+    one_shot = [skill.spec.task, skill.spec.output_schema, __version__, code_digest("one_shot")]
     step = baseline_step(skill.spec)
     bank = bank_digest(skill)
     shown = [step.model_dump(mode="json", exclude_none=True) if step else None, skill.spec.retrieval.model_dump(), bank]
@@ -170,9 +182,10 @@ def condition_keys(skill: Skill, student: Any, teacher: Any) -> dict[str, str]:
         "nn_vote": json_digest(["nn_vote", *one_shot, shown])[:16],
         "teacher_only": json_digest(["one_shot", *one_shot, model_label(teacher)])[:16],
         "raw_student": json_digest(["one_shot", *one_shot, model_label(student)])[:16],
-        "skill": json_digest(["skill", ungated, model_label(student), __version__, code_digest(), bank])[:16],
+        "skill": json_digest(["skill", ungated, model_label(student), __version__, code_digest(), bank,
+                              *([model_label(peer)] if peer is not None else [])])[:16],
         "skill_escalation": json_digest(["skill", spec, model_label(student), model_label(teacher), __version__,
-                                         code_digest(), bank])[:16],
+                                         code_digest(), bank, *([model_label(peer)] if peer is not None else [])])[:16],
     }
 
 

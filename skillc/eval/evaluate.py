@@ -1,4 +1,7 @@
-"""`skillc eval`: run the four conditions on a labelled dataset, score, price, sweep, and write eval.json + eval.png.
+"""`skillc eval`: run the conditions on a labelled dataset, score, price, sweep, and write eval.json + eval.png.
+
+The conditions: teacher alone, raw student, the skill without and with escalation, and, where the skill's bank
+allows, teacher + the skill's demos and the nearest-neighbour vote (`skillc.eval.conditions.default_conditions`).
 
 Example:
     >>> from skillc.core.spec import SkillSpec
@@ -78,7 +81,7 @@ def evaluate_skill(
             demo's assumption: teacher gpt-4o, student gpt-4o-mini), labelled as assumed in the report.
         cache_dir: where the per-item result cache goes (default: `.skillc-eval-cache/` beside the dataset;
             in memory only for a list of samples). `fresh` starts the cache over.
-        conditions: which of the four conditions to run (default: all).
+        conditions: which conditions to run (default: `default_conditions(skill)`).
         console: where the progress bar goes (default: none).
     """
     if metric not in METRICS:

@@ -51,7 +51,7 @@ def find_passages(text: str, query: str, settings: Passages, embeddings: Embeddi
     """The `top` windows of `text` most like `query` (cosine of unit embeddings), in text order, joined."""
     found = windows(text, settings.window, settings.max_chars)
     if len(found) <= settings.top:
-        return "\n".join(w for _, w in found)
+        return _join(found, settings.window)
     vectors = embed(embeddings, [query, *(w for _, w in found)])
     scores = vectors[1:] @ vectors[0]
     best = sorted(int(i) for i in np.argsort(-scores, kind="stable")[: settings.top])
@@ -72,7 +72,7 @@ def _join(chosen: list[tuple[int, str]], window: int) -> str:
         lines = text.splitlines()
         if out and start < last_end:  # overlaps the previous window: add only the new lines
             lines = lines[last_end - start :]
-        elif out:
+        elif out and start > last_end:  # lines left out between two windows
             out.append(GAP.strip("\n"))
         out += lines
         last_end = start + window

@@ -383,12 +383,14 @@ def vote_node(step: Step, ex: Executors) -> Node:
         answer, share, found = neighbour_vote(ex.bank, step.bank_step, inputs, fields, k)
         record = {"step": step.id, "primitive": "vote", "role": "compute", "ok": True, "attempt": _attempt(step, state),
                   "inputs": inputs, "confidence": {"neighbours": share}, "vote": {"answers": found, "share": share}}
-        if answer is None:
-            raise StepFailure("vote", f"the example bank holds no labelled record of step {step.bank_step!r} to vote with",
-                              record=record)
-        if step.min_share is not None and share < step.min_share:
-            record = {**record, "output": {f: None for f in fields}, "action": f"share {share:.2f} < {step.min_share:g}: passed on"}
+        if step.min_share is not None and (answer is None or share < step.min_share):
+            # not an answer: the next step answers, and its own signals (not this share) gate it
+            why = "no record to vote with" if answer is None else f"share {share:.2f} < {step.min_share:g}"
+            record = {**record, "confidence": None, "output": {f: None for f in fields}, "action": f"{why}: passed on"}
             return {**{f: None for f in fields}, TRACE: [record], VISITS: {step.id: (state.get(VISITS) or {}).get(step.id, 0) + 1}}
+        if answer is None:
+            raise StepFailure("vote", f"the example bank holds no record of step {step.bank_step!r} to vote with",
+                              record=record)
         update = _finish_step(step, ex, state, answer, answer, step.contract, record)
         can_escalate = ex.escalation != "off" and "escalate" in step.on_fail
         scores = {"neighbours": share}

@@ -29,8 +29,9 @@ def neighbour_vote(bank: DemoBank | None, step: str, inputs: dict[str, Any], fie
                    k: int) -> tuple[dict[str, Any] | None, float, int]:
     """(the majority answer on `fields`, its share of the neighbours found, how many were found).
 
-    Neighbours are the `k` records of `step` nearest to `inputs` whose outputs give every field; ties go to
-    the answer of the nearer neighbour. No neighbour: (None, 0.0, 0).
+    Neighbours are the `k` records of `step` nearest to `inputs` whose outputs give every field: its labels and
+    what the bank learned since (validated escalations); ties go to the answer of the nearer neighbour. No
+    neighbour: (None, 0.0, 0).
     """
     if bank is None or len(bank) == 0 or k <= 0:
         return None, 0.0, 0
@@ -44,8 +45,8 @@ def neighbour_vote(bank: DemoBank | None, step: str, inputs: dict[str, Any], fie
 
 def agreement(bank: DemoBank | None, step: str, inputs: dict[str, Any], answer: dict[str, Any], fields: list[str],
               k: int) -> float | None:
-    """The `neighbours` signal of a model's answer: the share of the k nearest records that give the same answer
-    on `fields` (None when the bank has no such records).
+    """The `neighbours` signal of a model's answer: the share of the step's k nearest records (labels and learned
+    answers) that give the same answer on `fields` (None when the bank has no such records).
 
     >>> agreement(None, "s", {}, {"a": 1}, ["a"], 4) is None
     True

@@ -65,7 +65,8 @@ def test_compile_with_a_trainset_records_every_candidate_and_fills_the_bank_with
     skill = compile_skill(TASK, teacher=None, student=student(), trainset=items(30), dev_share=0.3, seed=1,
                           signals=(), progress=lines.append, cache_dir=tmp_path / "cache")
     search_info = skill.spec.provenance.search
-    assert search_info["splits"] == {"train": 21, "dev": 9, "seed": 1, "source": ""}
+    assert {k: v for k, v in search_info["splits"].items() if k != "items"} == {"train": 21, "dev": 9, "seed": 1, "source": ""}
+    assert len(search_info["splits"]["items"]) == 16
     assert {c["candidate"] for c in search_info["candidates"]} >= {"vote · k=8", "classify · k=0", "classify · k=3"}
     assert skill.spec.provenance.student == "student-model" and skill.spec.provenance.design in ("classify", "vote → classify")
     assert all(r["source"] == "label" and r["output"]["parity"] in ("even", "odd") for r in skill.bank.records)

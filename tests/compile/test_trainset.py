@@ -72,7 +72,7 @@ def test_a_rationalised_record_is_marked_and_kept_only_when_it_reaches_the_label
     good = json.dumps({"reasoning": "67 / 9 is 7.4, so 2023 + 7", "expression": "2023 + 7"})
     teacher = ScriptedChatModel(script=[good, json.dumps({"reasoning": "guess", "expression": "2023 + 5"})])
     record, call = rationalise(resolve_model(teacher), YEAR.description, formula, item, "year")
-    assert record is not None and record["rationalised"] is True and record["source"] == "label"
+    assert record is not None and record["rationalised"] is True and record["source"] == "teacher"
     assert record["output"]["expression"] == "2023 + 7" and record["item"] == "x"
     assert "The correct year is 2030" in teacher.prompts[0][-1].text and call.role == "teacher"
     wrong, _ = rationalise(resolve_model(teacher), YEAR.description, formula, item, "year")

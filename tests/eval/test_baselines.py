@@ -62,7 +62,7 @@ def test_a_skill_without_labels_gets_neither_baseline() -> None:
 def test_cache_keys_cover_the_prompt_code_and_the_bank(monkeypatch) -> None:
     skill = labelled_skill()
     before = conditions.condition_keys(skill, "s", "t")
-    monkeypatch.setattr(conditions, "code_digest", lambda: "other-prompt-code")
+    monkeypatch.setattr(conditions, "code_digest", lambda kind="skill": f"other {kind} code")
     changed = conditions.condition_keys(skill, "s", "t")
     assert all(before[k] != changed[k] for k in before)  # a cache from other prompt code is never reused
     monkeypatch.undo()

@@ -42,7 +42,7 @@ def test_a_vote_answers_with_no_model_call_and_records_its_share() -> None:
 
 def test_a_vote_with_nothing_to_vote_on_gives_up_clearly() -> None:
     result = with_bank(vote_design(TASK), ExampleBank(embeddings=DeterministicFakeEmbedding(size=16))).run({"event": "x"})
-    assert result.error is not None and "no labelled record" in result.error.message
+    assert result.error is not None and "no record of step" in result.error.message
 
 
 def test_an_unsure_vote_hands_the_input_to_the_student() -> None:
@@ -70,3 +70,19 @@ def test_passages_keep_the_lines_that_match_the_question_and_nothing_else() -> N
     assert result.output == {"answer": "Yes"} and [r.primitive for r in result.trace] == ["search", "classify"]
     shown = student.prompts[0][-1].text
     assert len(shown) < len(transcript) / 5 and result.trace[0].role == "compute"
+
+
+def test_an_unsure_vote_with_an_empty_bank_passes_on_instead_of_giving_up() -> None:
+    student = ScriptedChatModel(script=[json.dumps({"level": "Error"})])
+    empty = ExampleBank(embeddings=DeterministicFakeEmbedding(size=16))
+    result = with_bank(vote_then_design(TASK, min_share=0.8), empty).run({"event": "fan"}, student=student)
+    assert result.output == {"level": "Error"} and result.trace[0].confidence is None  # passed on: not an answer
+
+
+def test_short_texts_give_each_line_once() -> None:
+    from skillc.core.spec import Passages
+    from skillc.graphs.passages import find_passages
+
+    text = "\n".join(f"line {i}" for i in range(8))
+    found = find_passages(text, "line 3", Passages(source="t", top=3, window=4), DeterministicFakeEmbedding(size=8))
+    assert found.splitlines() == [f"line {i}" for i in range(8)]
