@@ -84,3 +84,20 @@ class RegressionError(SkillcError):
     """`skillc eval --baseline`: quality retention fell by more than the allowed points (exit code 7)."""
 
     exit_code = 7
+
+
+class BudgetExceeded(SkillGaveUp):
+    """An escalation would break a budget, so it was refused and the step gave up (exit code 3, kind `budget`).
+
+    `budget` names the limit (`max_teacher_calls_per_run`, `max_usd_per_run`, `max_usd_per_day`), `limit` is its
+    value and `spent` what had been spent (or reserved) against it before the refused call.
+
+    >>> e = BudgetExceeded("max_usd_per_day", limit=1.0, spent=0.98, needed=0.05, step="answer")
+    >>> e.kind, e.budget, str(e).split(":")[0]
+    ('budget', 'max_usd_per_day', 'budget max_usd_per_day exceeded')
+    """
+
+    def __init__(self, budget: str, *, limit: float, spent: float, needed: float, step: str | None = None) -> None:
+        super().__init__(f"budget {budget} exceeded: {spent:g} spent of {limit:g}, the escalation needs {needed:g} more",
+                         step=step, kind="budget")
+        self.budget, self.limit, self.spent, self.needed = budget, limit, spent, needed

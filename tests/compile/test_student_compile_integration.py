@@ -59,7 +59,8 @@ def test_compile_with_a_trainset_scores_candidates_on_the_real_student(tmp_path)
     search = skill.spec.provenance.search
     assert search["splits"]["dev"] == 6 and skill.spec.provenance.student == "local:student"
     scored = [c for c in search["candidates"] if c["status"] == "scored"]
-    assert any(c["student_calls"] > 0 for c in scored) and any(c["design"] == "vote" for c in scored)
+    # the student really ran the candidates (a perfect vote can prune every model candidate after its first chunk)
+    assert any(c["student_calls"] > 0 for c in search["candidates"]) and any(c["design"] == "vote" for c in scored)
     kept = next(c for c in search["candidates"] if c["candidate"] == search["kept"])
     assert kept["dev_accuracy"] == max(c["dev_accuracy"] for c in scored)
     assert {r["source"] for r in skill.bank.records} == {"label"} and len(skill.bank) == 9
