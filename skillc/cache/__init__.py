@@ -7,5 +7,6 @@ Example:
 """
 
 from skillc.cache.guard import anchors, guard_refuses
+from skillc.cache.keys import step_cache_key
 
-__all__ = ["anchors", "guard_refuses"]
+__all__ = ["anchors", "guard_refuses", "step_cache_key"]

@@ -40,3 +40,17 @@ def test_the_guard_lets_a_rewording_with_the_same_anchors_serve(new, cached) -> 
 def test_anchors_read_every_string_and_number_of_a_json_input_in_key_order() -> None:
     found = anchors({"b": ["Lisbon", 2], "a": {"id": "user_7"}})
     assert found["identifiers"] == ["user_7"] and found["numbers"] == ["2"] and found["names"] == ["lisbon"]
+
+
+def test_a_step_cache_key_changes_with_each_thing_the_answer_depends_on() -> None:
+    from skillc.cache import step_cache_key
+
+    base = ("sha256:v1", "extract", {"model": "local:student", "temperature": 0.0}, {"text": "x"},
+            [{"input": {"text": "a"}, "output": {"y": 1}, "id": "r1"}])
+    key = step_cache_key(*base)
+    assert step_cache_key(*base) == key
+    changed = [("sha256:v2",) + base[1:], base[:1] + ("compute",) + base[2:],
+               base[:2] + ({"model": "local:tiny", "temperature": 0.0},) + base[3:],
+               base[:2] + ({"model": "local:student", "temperature": 0.7},) + base[3:],
+               base[:3] + ({"text": "y"},) + base[4:], base[:4] + ([],)]
+    assert len({step_cache_key(*c) for c in changed} | {key}) == len(changed) + 1
