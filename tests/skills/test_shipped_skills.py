@@ -66,3 +66,12 @@ def test_the_suite_skills_banks_are_rebuilt_from_the_data_and_verify(tmp_path: P
         skill = Skill.load(skills / name)  # the manifest checks the rebuilt examples.jsonl
         assert len(skill.bank) > 0 and skill.evaluation is not None
     assert sum("rebuilt the bank" in line for line in lines) == len(COMPILED)
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists() or shutil.which("git") is None, reason="needs the git checkout")
+def test_no_bank_of_a_suite_skill_compiled_on_the_evals_data_is_committed() -> None:
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "skills"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    leaked = [t for t in tracked if t.split("/")[1] in COMPILED and t.endswith(("examples.jsonl", "index.faiss", "index.json"))]
+    assert not leaked, f"{leaked}: the evals data; add them to .gitignore and `git rm --cached` them"
