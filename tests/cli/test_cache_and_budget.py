@@ -49,7 +49,8 @@ def test_budget_show_prints_the_days_spend_from_the_ledger(project, tmp_path: Pa
     ledger = tmp_path / "ledger.sqlite"
     result = runner.invoke(app, ["run", str(folder), "--input", json.dumps({"text": OTHER_INVOICE}),
                                  "--student", project["student"], "--teacher", project["teacher"],
-                                 "--budget", "max_usd_per_day=5", "--ledger", str(ledger)])
+                                 "--budget", "max_usd_per_day=5", "--ledger", str(ledger),
+                                 "--cache", f"sqlite:{ledger}"])  # one SQLite file for the cache and the ledger
     assert result.exit_code == 0, result.output
     shown = runner.invoke(app, ["budget", "show", str(folder), "--ledger", str(ledger)])
     assert shown.exit_code == 0, shown.output
