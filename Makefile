@@ -13,7 +13,7 @@ PIP    := $(BIN)/python -m pip install -q
 # one token; build it for AVX2 without native tuning instead.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: install install-local demo test browser
+.PHONY: install install-local demo test browser redis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,14 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed and cannot be installed here: the browser test will be skipped"; fi; }
 
+# Debian's redis-server backs the step cache's Redis test (tests/cache/test_redis_cache.py starts it on 127.0.0.1).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is not installed and cannot be installed here: the Redis cache test will be skipped"; fi; }
+
 # lint-imports first: a module that imports a higher layer, or an import circle, fails the run.
-test: install-local browser
+test: install-local browser redis
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest

@@ -30,6 +30,12 @@ who whom whose when where why how is are was were be been do does did can could 
 must has have had please and but or so if then also yes ok okay hi hello dear thanks thank sum add find give get
 tell show list calculate compute convert count many much name write make return total""".split())
 KINDS = ("numbers", "identifiers", "names", "negations")
+# number words read as numbers, so "three" and "3" agree and "three" → "four" is caught
+NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                           "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+NUMBER_WORDS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+                 "hundred": 100, "thousand": 1000, "million": 10**6, "dozen": 12, "half": 0.5, "twice": 2, "double": 2,
+                 "triple": 3, "once": 1}
 
 
 def _number(text: str) -> str:
@@ -52,10 +58,14 @@ def anchors(value: Any) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {k: [] for k in KINDS}
     for text in _texts(value):
         rest = text  # the text less its identifiers: the 7 of INV-7 is not a number of its own
+        numbers: list[tuple[int, str]] = []  # (position, value): digits and number words in text order
         for m in TOKEN.finditer(text):
             token = m.group()
             lower = token.lower()
-            if _is_identifier(token):
+            words = [w for w in lower.split("-") if w in NUMBER_WORDS]  # forty-two, one-third: the number words in it
+            if words:
+                numbers += [(m.start() + n, _number(str(NUMBER_WORDS[w]))) for n, w in enumerate(words)]
+            elif _is_identifier(token):
                 found["identifiers"].append(lower)
                 rest = rest[: m.start()] + " " * len(token) + rest[m.end():]
             elif token == "I":
@@ -65,7 +75,8 @@ def anchors(value: Any) -> dict[str, list[str]]:
             elif token[0].isupper() and (token.isupper() and len(token) > 1 or lower not in OPENERS
                                          or not SENTENCE_END.search(text[: m.start()])):
                 found["names"].append(lower)
-        found["numbers"] += [_number(m.group()) for m in NUMBER.finditer(_dates_split(rest))]
+        numbers += [(m.start(), _number(m.group())) for m in NUMBER.finditer(_dates_split(rest))]
+        found["numbers"] += [n for _, n in sorted(numbers)]
     return found
 
 

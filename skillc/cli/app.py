@@ -30,6 +30,8 @@ from rich.table import Table
 
 from skillc.adapters.pricing import PriceTable, default_prices
 from skillc.cli.output import EXIT_CODES, console, err, errors_exit, stop_on_signals
+from skillc.cli.budget import budget_option
+from skillc.cli.budget import register as register_budget
 from skillc.cli.share import register as register_sharing
 from skillc.compile.compiler import compile_skill
 from skillc.compile.for_student import DEFAULT_SIGNALS
@@ -188,6 +190,9 @@ def run_cmd(
     deadline: Annotated[float | None, typer.Option("--deadline", help="seconds for the whole run of one input, retries and escalations included")] = None,
     max_input_bytes: Annotated[int | None, typer.Option("--max-input-bytes", help="largest input as UTF-8 JSON (default 1000000)")] = None,
     prices: PricesOpt = None,
+    cache: Annotated[str | None, typer.Option("--cache", help="step cache: memory, sqlite:PATH or redis://127.0.0.1:PORT (default off)")] = None,
+    budget: Annotated[list[str] | None, typer.Option("--budget", help="teacher spend limit NAME=VALUE over the skill's: max_teacher_calls_per_run, max_usd_per_run, max_usd_per_day; with --inputs, max_teacher_calls / max_usd bound the whole batch")] = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="the daily ledger file for max_usd_per_day (default $SKILLC_LEDGER or ~/.skillc/ledger.sqlite)")] = None,
 ) -> None:
     """Run a skill on one input (--input) or many (--inputs), with the student executing every step."""
     with errors_exit():
@@ -200,7 +205,9 @@ def run_cmd(
             raise InvalidInputError(f"{skill.name} has model steps ({', '.join(s.id for s in skill.spec.steps if s.uses_model)}): "
                                     "give --student URI")
         kwargs: dict[str, Any] = dict(student=student, teacher=teacher, escalation=escalation, prices=_prices(prices),
-                                      timeout_s=timeout, deadline_s=deadline, max_input_bytes=max_input_bytes)
+                                      timeout_s=timeout, deadline_s=deadline, max_input_bytes=max_input_bytes,
+                                      cache=cache, budget=budget_option(budget or [], skill.spec.budget, skill.name, ledger),
+                                      ledger=ledger)
         if input_json is not None:
             result = skill.run(_parse_input(input_json, "--input"), **kwargs)
             if as_json:
@@ -221,7 +228,8 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
         raise InvalidInputError(f"cannot read {inputs}: {exc}") from None
     items = [_parse_input(line, f"{inputs}: line {n}") for n, line in lines]
     sink = open(out, "w", encoding="utf-8") if out else sys.stdout
-    failed = cost = baseline = 0.0
+    failed = cost = baseline = saved = 0.0
+    cached = 0
     called = False  # any model call made: the $0 hint is for unpriced models, not for inputs all refused
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     try:
@@ -243,11 +251,14 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
                 called = called or bool(result.trace)
                 cost += result.cost_usd
                 baseline += result.teacher_baseline_usd
+                cached += result.cached_steps
+                saved += result.saved_usd
                 progress.advance(bar)
     finally:
         if out:
             sink.close()
-    err.print(f"{len(items) - int(failed)}/{len(items)} ok · " + cost_line(cost, baseline, called=called))
+    err.print(f"{len(items) - int(failed)}/{len(items)} ok · " + cost_line(cost, baseline, called=called, cached=cached,
+                                                                          saved=saved))
     if failed:
         raise typer.Exit(3)
 
@@ -416,6 +427,7 @@ def bank_review_cmd(
 
 
 register_sharing(app)
+register_budget(app)
 
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against recorded teachers.")
@@ -728,7 +740,8 @@ def _print_result(skill: Skill, result: RunResult) -> None:
                       f"{r.input_tokens}/{r.output_tokens}" + ("*" if r.tokens_estimated else ""),
                       f"{r.cost_usd:.6f}", f"{r.latency_s:.2f}", r.action or "")
     console.print(table)
-    console.print(cost_line(result.cost_usd, result.teacher_baseline_usd, called=bool(result.trace))
+    console.print(cost_line(result.cost_usd, result.teacher_baseline_usd, called=bool(result.trace),
+                            cached=result.cached_steps, saved=result.saved_usd)
                   + (" · * tokens counted with tiktoken" if any(r.tokens_estimated for r in result.trace) else ""))
 
 
@@ -737,17 +750,22 @@ FREE_HINT = ("no price applies to these models: local ones cost machine time onl
              "(--student-priced-as, --teacher-priced-as)")
 
 
-def cost_line(cost: float, baseline: float, *, called: bool) -> str:
-    """The run's cost against the teacher-only estimate; says why both are $0 when models were called but unpriced.
+def cost_line(cost: float, baseline: float, *, called: bool, cached: int = 0, saved: float = 0.0) -> str:
+    """The run's cost against the teacher-only estimate; says why both are $0 when models were called but unpriced,
+    and how many steps the step cache served.
 
     >>> cost_line(0.001, 0.01, called=True)
     'cost $0.001000 · teacher-only estimate $0.010000 (10.0x cheaper)'
     >>> cost_line(0.0, 0.0, called=True).split(" · ")[2][:31]
     'no price applies to these model'
+    >>> cost_line(0.001, 0.01, called=True, cached=2, saved=0.0004).split(" · ")[2]
+    '2 step(s) from the cache, $0.000400 saved'
     """
     saving = f" ({baseline / cost:.1f}x cheaper)" if cost > 0 and baseline > 0 else ""
     line = f"cost ${cost:.6f} · teacher-only estimate ${baseline:.6f}{saving}"
-    return line + (f" · {FREE_HINT}" if called and cost == 0 and baseline == 0 else "")
+    if cached:
+        line += f" · {cached} step(s) from the cache, ${saved:.6f} saved"
+    return line + (f" · {FREE_HINT}" if called and cost == 0 and baseline == 0 and not cached else "")
 
 
 def main() -> None:  # pragma: no cover - console entry point

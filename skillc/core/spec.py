@@ -112,6 +112,13 @@ class Passages(_Model):
     max_chars: int = Field(1500, ge=50, description="a longer line is cut into pieces of this size")
 
 
+class StepCache(_Model):
+    """The semantic step cache of one step: an earlier answer serves an input that embeds this close (cosine)
+    and carries the same numbers, identifiers, names and negations (see `skillc.cache.guard`)."""
+
+    semantic: float | None = Field(None, gt=0, le=1, description="least cosine similarity for a semantic hit (None: off)")
+
+
 class Step(_Model):
     """One node of the skill graph: one primitive, one contract, its failure edges."""
 
@@ -138,6 +145,7 @@ class Step(_Model):
     min_share: float | None = Field(None, gt=0, le=1, description="vote: below this share of agreeing neighbours "
                                                                   "the step writes null, for a later step to answer")
     passages: Passages | None = Field(None, description="search: find passages by embedding, no model call")
+    cache: StepCache | None = Field(None, description="opt-in semantic cache of this step (the exact step cache needs none)")
 
     @property
     def uses_model(self) -> bool:
@@ -237,6 +245,18 @@ class RunLimits(_Model):
     max_input_bytes: int | None = Field(1_000_000, gt=0, description="largest input as UTF-8 JSON (None: no limit)")
 
 
+class Budget(_Model):
+    """What a skill may spend on the teacher (None: no limit). A `RunConfig(budget=...)` or `--budget` overrides it.
+
+    An escalation that would break one is refused: the step gives up with `BudgetExceeded` naming the budget.
+    The daily limit is kept in a ledger shared by every process that names the same file (`--ledger`).
+    """
+
+    max_teacher_calls_per_run: int | None = Field(None, ge=0, description="teacher calls in one run")
+    max_usd_per_run: float | None = Field(None, ge=0, description="USD on the teacher in one run")
+    max_usd_per_day: float | None = Field(None, ge=0, description="USD on the teacher per UTC day, all runs of this skill")
+
+
 class Provenance(_Model):
     teacher: str
     design: str = Field("architect", description="architect; fallback: the architect's designs failed; or the kept "
@@ -265,6 +285,7 @@ class SkillSpec(SkillDesign):
     retrieval: RetrievalPolicy = Field(default_factory=RetrievalPolicy)
     growth: GrowthPolicy = Field(default_factory=GrowthPolicy)
     limits: RunLimits = Field(default_factory=RunLimits)
+    budget: Budget | None = Field(None, description="teacher spend limits per run and per day")
     baseline_output_tokens: int | None = None
     provenance: Provenance | None = None
 

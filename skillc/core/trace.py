@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from skillc.core.errors import BackendUnavailable, DeadlineExceeded, SkillGaveUp
+from skillc.core.errors import BackendUnavailable, BudgetExceeded, DeadlineExceeded, SkillGaveUp
 
 Role = Literal["student", "teacher", "compute", "human"]
 
@@ -54,12 +54,16 @@ class StepRecord(BaseModel):
                           "it can tell, else the scorer's), seconds")
     vote: dict[str, Any] | None = Field(
         None, description="with escalation.vote: answers that voted, the majority's share, which sample won (0: the answer)")
+    cached: bool = Field(False, description="served from the step cache: no call made, tokens and cost zero")
+    saved: dict[str, Any] | None = Field(None, description="a cache hit: the tokens, cost and latency of the call it replayed")
+    semantic: dict[str, Any] | None = Field(None, description="a semantic hit: the similarity and the earlier input it served")
 
 
 class RunError(BaseModel):
     kind: str
     step: str | None = None
     message: str
+    detail: dict[str, Any] | None = Field(None, description="budget: which budget, its limit, what was spent and needed")
 
 
 class ModelUsage(BaseModel):
@@ -82,6 +86,8 @@ class RunResult(BaseModel):
     teacher_baseline_usd: float = Field(0.0, description="estimated cost of the teacher doing the task alone")
     escalated: bool = False
     skill: dict[str, Any] | None = Field(None, description="which skill answered: name, version, digest, registry")
+    cached_steps: int = Field(0, description="steps served from the step cache (no model call)")
+    saved_usd: float = Field(0.0, description="what the cached steps' calls had cost when they were made")
 
     @property
     def ok(self) -> bool:
@@ -96,6 +102,8 @@ class RunResult(BaseModel):
             raise DeadlineExceeded(message)
         if self.error.kind == "backend":
             raise BackendUnavailable(message)
+        if self.error.kind == "budget" and self.error.detail:
+            raise BudgetExceeded(**self.error.detail, step=self.error.step)
         raise SkillGaveUp(message, step=self.error.step, kind=self.error.kind)
 
 
@@ -111,7 +119,7 @@ def summarize(
     """Fold a typed trace into per-model usage and totals."""
     by_model: dict[str, ModelUsage] = {}
     for rec in trace:
-        if rec.model is None:
+        if rec.model is None or rec.cached:
             continue
         usage = by_model.setdefault(rec.model, ModelUsage(role=rec.role))
         usage.calls += 1
@@ -126,6 +134,8 @@ def summarize(
         by_model=by_model,
         cost_usd=sum(r.cost_usd for r in trace),
         teacher_baseline_usd=baseline_usd,
-        escalated=any(r.role == "teacher" for r in trace),
+        escalated=any(r.role == "teacher" and not r.cached for r in trace),
         skill=skill,
+        cached_steps=sum(r.cached for r in trace),
+        saved_usd=sum(float((r.saved or {}).get("cost_usd") or 0.0) for r in trace if r.cached),
     )

@@ -24,6 +24,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
 from skillc.core.errors import InvalidInputError, UnsafeExpressionError
+from skillc.core.files import json_digest
 from skillc.core.safe_eval import safe_eval
 from skillc.core.spec import SkillSpec, Step
 from skillc.graphs.config import DEFAULT_PEER, Escalation, RunConfig, step_compressor
@@ -48,6 +49,7 @@ from skillc.graphs.primitives import (
     vote_node,
 )
 from skillc.graphs.state import state_schemas, value_keys, values_of
+from skillc.graphs.step_cache import step_cache_policy
 
 
 def whole_task_step(spec: SkillSpec) -> Step | None:
@@ -74,17 +76,21 @@ def build_graph(
     *,
     retry_policy: RetryPolicy | None = None,
     bank: DemoBank | None = None,
+    cache_salt: str | None = None,
     **models: Any,
 ) -> StateGraph:
     """Build the skill's `StateGraph` for a `RunConfig` (or its fields as keywords: `student=`, `teacher=`, …).
 
     With a `bank`, each student step is shown its nearest worked examples (`spec.retrieval`), and
-    validated teacher answers to escalated steps are added to it (`spec.growth`).
+    validated teacher answers to escalated steps are added to it (`spec.growth`). Every LLM step carries a
+    LangGraph `CachePolicy` (see `skillc.graphs.step_cache`), used when the graph is compiled with a cache;
+    `cache_salt` names the skill version in its keys (default: the spec's digest).
     """
     problems = spec.problems()
     if problems:
         raise InvalidInputError(f"skill {spec.name!r} is not a valid graph: " + "; ".join(problems))
     config = RunConfig.of(config, **models)
+    salt = cache_salt or "spec:" + json_digest(spec.model_dump(mode="json", exclude_none=True))
     mode: Escalation = config.escalation or spec.escalation.mode
     whole = whole_task_step(spec)
     if mode == "step" and whole is not None:
@@ -100,12 +106,14 @@ def build_graph(
         confidence=spec.escalation,
         compressor=step_compressor(spec, config.compressor),
         peer=peer_model(spec, config),
+        semantic=semantic_store(spec, config, bank),
+        cache_salt=salt,
     )
     policy = retry_policy or transport_retry_policy()
     state, inputs, outputs = state_schemas(spec)
     builder = StateGraph(state, input_schema=inputs, output_schema=outputs)
     for step in spec.steps:
-        _add_step(builder, spec, step, ex, policy)
+        _add_step(builder, spec, step, ex, policy, salt)
     finish_edges = {END: "give up"} if mode == "off" else {ESCALATE_TASK: "escalate task", END: "give up"}
     builder.add_node(FINISH, finish_node(spec.output_schema), error_handler=final_error_handler(mode, ex.teacher is not None),
                      destinations=finish_edges)
@@ -123,6 +131,22 @@ def build_graph(
         router = _router(decision.branches, decision.default, value_keys(spec))
         builder.add_conditional_edges(decision.after, router, path_map)
     return builder
+
+
+def semantic_store(spec: SkillSpec, config: RunConfig, bank: DemoBank | None) -> Any:
+    """The semantic cache for the steps that opt in: the run's, a JSONL path's, or one in memory; None if no step does."""
+    if not any(s.cache is not None and s.cache.semantic is not None for s in spec.steps):
+        return None
+    from skillc.cache.semantic import SemanticCache
+
+    if isinstance(config.semantic_cache, SemanticCache):
+        return config.semantic_cache
+    embeddings = getattr(bank, "embeddings", None)
+    if embeddings is None:
+        from skillc.adapters.embeddings import default_embeddings
+
+        embeddings = default_embeddings()
+    return SemanticCache(embeddings, config.semantic_cache)
 
 
 def peer_model(spec: SkillSpec, config: RunConfig) -> Any:
@@ -146,7 +170,7 @@ def drawable(graph: Any, *, self_loops: bool = True) -> Any:
     return drawing
 
 
-def _add_step(builder: StateGraph, spec: SkillSpec, step: Step, ex: Executors, policy: RetryPolicy) -> None:
+def _add_step(builder: StateGraph, spec: SkillSpec, step: Step, ex: Executors, policy: RetryPolicy, salt: str) -> None:
     failure_targets = _failure_edges(step, ex.escalation)
     if step.primitive == "retry":
         target_bound = spec.step(step.target or "").max_visits
@@ -161,6 +185,7 @@ def _add_step(builder: StateGraph, spec: SkillSpec, step: Step, ex: Executors, p
         action = passages_node(step, ex)
     else:
         action = llm_node(step, ex)
+    cached = step.uses_model and step.primitive not in ("compute", "ask")
     builder.add_node(
         step.id,
         action,
@@ -168,6 +193,7 @@ def _add_step(builder: StateGraph, spec: SkillSpec, step: Step, ex: Executors, p
         error_handler=step_error_handler(step, ex.escalation, ex.teacher is not None),
         destinations=failure_targets,
         metadata={"primitive": step.primitive},
+        cache_policy=step_cache_policy(step, ex, salt) if cached else None,
     )
 
 

@@ -20,11 +20,13 @@ from typing import Any, Literal
 
 from skillc.adapters.models import ModelHandle, resolve_model
 from skillc.adapters.pricing import PriceTable
-from skillc.core.spec import RunLimits
+from skillc.core.spec import Budget, RunLimits
+from skillc.spend import Ledger, RunBudget
+from skillc.spend.ledger import default_ledger_path
 
 Escalation = Literal["step", "task", "off"]
 DEFAULT_PEER = "local:tiny"  # the second cheap model of the `peer` signal, unless the skill or the run names one
-LIMITS_KEY = "skillc_limits"  # in the graph's `configurable`: {"timeout_s", "deadline", "deadline_s"}
+LIMITS_KEY = "skillc_limits"  # in the graph's `configurable`: {"timeout_s", "deadline", "deadline_s", "budget"}
 
 
 def call_limits() -> dict[str, Any]:
@@ -54,6 +56,12 @@ class RunConfig:
             None keeps the skill's `limits` (see `SkillSpec.limits`).
         compressor: what runs the steps' `compression` (None: the process-wide LLMLingua compressor).
         peer: the second cheap model of the `peer` confidence signal (None: the skill's `escalation.peer`).
+        budget: teacher spend limits (a `Budget` or its fields as a dict) over the skill's `budget`, each run
+            counted on its own; or one `RunBudget`, shared by every run given this config (a batch's budget).
+        ledger: the daily ledger (a path or `Ledger`) for `max_usd_per_day` (None: `default_ledger_path()`).
+        cache: the step cache, a LangGraph `BaseCache` or a spec (`memory`, `sqlite:PATH`, `redis://…`); None: off.
+        semantic_cache: the store of the steps that opt in to a semantic cache (`step.cache.semantic`): a
+            `SemanticCache` or a JSONL path (None: one in memory per graph).
     """
 
     student: Any = None
@@ -65,6 +73,10 @@ class RunConfig:
     max_input_bytes: int | None = None
     compressor: Any = None
     peer: Any = None
+    budget: Any = None
+    ledger: Any = None
+    cache: Any = None
+    semantic_cache: Any = None
 
     @classmethod
     def of(cls, config: RunConfig | None = None, **given: Any) -> RunConfig:
@@ -80,16 +92,49 @@ class RunConfig:
         given = {k: getattr(self, k) for k in ("timeout_s", "deadline_s", "max_input_bytes") if getattr(self, k) is not None}
         return spec_limits.model_copy(update=given)
 
-    def invoke_config(self, spec_limits: RunLimits) -> dict[str, Any]:
-        """The `configurable` entries a run passes to the graph: its per-call timeout and absolute deadline."""
+    def invoke_config(self, spec_limits: RunLimits, spec_budget: Budget | None = None, skill: str = "skill") -> dict[str, Any]:
+        """The `configurable` entries a run passes to the graph: its per-call timeout, absolute deadline and budget."""
         limits = self.limits(spec_limits)
         deadline = time.time() + limits.deadline_s if limits.deadline_s else None
-        return {LIMITS_KEY: {"timeout_s": limits.timeout_s, "deadline": deadline, "deadline_s": limits.deadline_s}}
+        return {LIMITS_KEY: {"timeout_s": limits.timeout_s, "deadline": deadline, "deadline_s": limits.deadline_s,
+                             "budget": self.run_budget(spec_budget, skill)}}
+
+    def run_budget(self, spec_budget: Budget | None = None, skill: str = "skill") -> RunBudget | None:
+        """This run's budget: the shared `RunBudget` given, else the skill's limits with this config's over them
+        (None when there are none).
+
+        >>> RunConfig(budget={"max_teacher_calls_per_run": 2}).run_budget().max_teacher_calls_per_run
+        2
+        """
+        if isinstance(self.budget, RunBudget):
+            return self.budget
+        given = self.budget.model_dump(exclude_none=True) if isinstance(self.budget, Budget) else \
+            Budget.model_validate(self.budget or {}).model_dump(exclude_none=True)
+        merged = {**(spec_budget.model_dump(exclude_none=True) if spec_budget else {}), **given}
+        if not merged:
+            return None
+        ledger = None
+        if merged.get("max_usd_per_day") is not None:
+            ledger = self.ledger if isinstance(self.ledger, Ledger) else Ledger(self.ledger or default_ledger_path())
+        return RunBudget.from_limits(merged, ledger=ledger, skill=skill)
+
+    def step_cache(self) -> Any:
+        """The LangGraph cache this config names (opened once per spec string), or None."""
+        if self.cache is None or not isinstance(self.cache, str):
+            return self.cache
+        from skillc.cache.backends import open_cache
+
+        if self.cache not in _OPENED:
+            _OPENED[self.cache] = open_cache(self.cache)
+        return _OPENED[self.cache]
 
     def handle(self, role: str) -> ModelHandle | None:
         """The resolved `student` or `teacher`, or None when it was not given."""
         model = {"teacher": self.teacher, "peer": self.peer}.get(role, self.student)
         return None if model is None else resolve_model(model)
+
+
+_OPENED: dict[str, Any] = {}  # cache spec → the opened cache, shared by the runs of a process
 
 
 def step_compressor(spec: Any, given: Any = None) -> Any:

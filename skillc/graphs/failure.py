@@ -22,6 +22,7 @@ from langgraph.types import Command, RetryPolicy, interrupt
 
 from skillc.core.errors import (
     BackendUnavailable,
+    BudgetExceeded,
     DeadlineExceeded,
     RequestRefused,
     SkillcError,
@@ -37,12 +38,14 @@ FINISH = "skillc_finish"
 class StepFailure(SkillcError):
     """A step's attempt failed: malformed output, broken contract, failed check, or a bad expression."""
 
-    def __init__(self, kind: str, message: str, *, record: dict[str, Any] | None = None, attempt: str = "") -> None:
+    def __init__(self, kind: str, message: str, *, record: dict[str, Any] | None = None, attempt: str = "",
+                 detail: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.record = record
         self.attempt = attempt
+        self.detail = detail
 
 
 def is_transport_error(exc: BaseException) -> bool:
@@ -83,6 +86,9 @@ def as_failure(exc: BaseException, step_id: str) -> StepFailure:
         return exc
     if isinstance(exc, DeadlineExceeded):
         return StepFailure("deadline", str(exc), record=None)
+    if isinstance(exc, BudgetExceeded):  # refused before the call: nothing was spent, the step gives up
+        return StepFailure("budget", str(exc), record=None,
+                           detail={"budget": exc.budget, "limit": exc.limit, "spent": exc.spent, "needed": exc.needed})
     if isinstance(exc, RequestRefused):  # the same request would be refused again: no retry, the teacher may take it
         return StepFailure("refused", str(exc), record=None)
     kind = "backend" if is_transport_error(exc) or isinstance(exc, BackendUnavailable) else "error"
@@ -108,7 +114,7 @@ def choose_action(
     >>> choose_action(ladder, 1, failure, mode="student", step=None, escalation="step", has_teacher=False)
     ('give_up', 3)
     """
-    if failure.kind in ("loop_bound", "deadline"):
+    if failure.kind in ("loop_bound", "deadline", "budget"):
         return "give_up", len(ladder)
     for i in range(pos, len(ladder)):
         action = ladder[i]
@@ -126,7 +132,8 @@ def choose_action(
 
 def give_up(failure: StepFailure, step_id: str | None, trace: list[dict[str, Any]]) -> Command:
     """End the run with a typed error in the result."""
-    error = {"kind": failure.kind, "step": step_id, "message": failure.message}
+    error = {"kind": failure.kind, "step": step_id, "message": failure.message,
+             **({"detail": failure.detail} if failure.detail else {})}
     return Command(goto=END, update={ERROR: error, TRACE: trace})
 
 
@@ -165,7 +172,7 @@ def final_error_handler(escalation: str, has_teacher: bool = True) -> Callable[[
         failure = as_failure(error.error, FINISH)
         tried = any(r.get("step") == ESCALATE_TASK for r in state.get(TRACE) or [])
         record = _failed_record(failure, None, "student", 0, "give_up")
-        if escalation != "off" and has_teacher and not tried and failure.kind not in ("backend", "deadline"):
+        if escalation != "off" and has_teacher and not tried and failure.kind not in ("backend", "deadline", "budget"):
             record["action"] = "escalate"
             return Command(goto=ESCALATE_TASK, update={TRACE: [record]})
         return give_up(failure, None, [record])

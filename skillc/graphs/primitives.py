@@ -93,6 +93,8 @@ class Executors:
     confidence: EscalationPolicy = field(default_factory=EscalationPolicy)
     compressor: TextCompressor | None = None
     peer: ModelHandle | None = None
+    semantic: Any = None  # the SemanticCache of steps with `cache.semantic` (None: no step opts in)
+    cache_salt: str = ""  # the skill version, in semantic-cache namespaces
     _counters: dict[int, Callable[[str], int]] = field(default_factory=dict, repr=False, compare=False)
 
     def model(self, role: str) -> ModelHandle:
@@ -108,9 +110,37 @@ class Executors:
             self._counters[id(handle)] = token_counter(handle)
         return self._counters[id(handle)]
 
-    def call(self, role: str, messages: list[Any], schema: dict[str, Any] | None, **kwargs: Any) -> CallResult:
-        """One accounted call, within the run's per-call timeout and its deadline (see `call_limits`)."""
+    def call(self, role: str, messages: list[Any], schema: dict[str, Any] | None, *, step: str | None = None,
+             **kwargs: Any) -> CallResult:
+        """One accounted call, within the run's per-call timeout, its deadline and (for the teacher) its budget.
+
+        A teacher call first reserves its cost bound (the prompt's tokens and the reply's cap at the teacher's
+        price) with the run's `RunBudget`, which raises `BudgetExceeded` when a limit would break.
+        """
         limits = call_limits()
+        budget = limits.get("budget") if role == "teacher" else None
+        if budget is None:
+            return self._call(limits, role, messages, schema, **kwargs)
+        reservation = budget.reserve(step, self.cost_bound(role, messages, kwargs.get("max_tokens")))
+        spent = 0.0
+        try:
+            call = self._call(limits, role, messages, schema, **kwargs)
+            spent = call.cost_usd
+            return call
+        finally:
+            reservation.settle(spent)
+
+    def cost_bound(self, role: str, messages: list[Any], max_tokens: int | None) -> float:
+        """The most a call can cost: its prompt's tokens and `max_tokens` (else 4096) at the model's price."""
+        handle = self.model(role)
+        if handle.kind == "local":
+            return 0.0  # priced by machine time only (local_hourly_usd), settled after the call
+        count = self.token_counter(role)
+        prompt = sum(count(str(m[1] if isinstance(m, tuple) else getattr(m, "content", m))) + 4 for m in messages)
+        return self.prices.cost(handle.name, prompt, max_tokens or 4096)
+
+    def _call(self, limits: dict[str, Any], role: str, messages: list[Any], schema: dict[str, Any] | None,
+              **kwargs: Any) -> CallResult:
         timeout, deadline = limits.get("timeout_s"), limits.get("deadline")
         if deadline is not None:
             remaining = deadline - time.time()
@@ -180,9 +210,19 @@ def llm_node(step: Step, ex: Executors) -> Node:
         else:  # an escalated step: the teacher sees the step's demos too (the originals), as on whole-task escalation
             demos = demo_messages(ex.bank, step.bank_step, inputs, teacher_policy(ex.retrieval_of(step)))
         messages = [messages[0], *demos, *messages[1:]]
+        semantic = _semantic_namespace(step, ex, mode, feedback)
+        if semantic is not None and role == "student":
+            hit = ex.semantic.lookup(semantic, inputs, step.cache.semantic)  # type: ignore[union-attr]
+            if hit is not None and hit.output is not None:
+                record = {"step": step.id, "primitive": step.primitive, "role": "student", "model": ex.model("student").name,
+                          "ok": True, "cached": True, "inputs": inputs, "attempt": _attempt(step, state),
+                          "raw": json.dumps(hit.output, ensure_ascii=False),
+                          "semantic": {"similarity": round(hit.similarity, 4), "input": hit.cached_input}}
+                return _finish_step(step, ex, state, dict(hit.output), {w: hit.output.get(w) for w in step.writes},
+                                    contract, record)
         signals = _signals(step, ex, role)
         wants_logprobs = "logprobs" in signals and ex.model(role).logprobs
-        call = ex.call(role, messages, contract, max_tokens=contract_max_tokens(contract),
+        call = ex.call(role, messages, contract, step=step.id, max_tokens=contract_max_tokens(contract),
                        **({"logprobs": True, "top_logprobs": 1} if wants_logprobs else {}))
         record = call_record(step.id, step.primitive, role, call, inputs=inputs, attempt=_attempt(step, state))
         if demos:
@@ -203,9 +243,20 @@ def llm_node(step: Step, ex: Executors) -> Node:
         if gated and (signals or ex.confidence.gate is not None):
             _gate(step, ex, signals, messages, contract, call, output, update, {**values_of(state), **writes},
                   attempt=_attempt(step, state))
+        if semantic is not None:  # a validated (and, for the student, gated) answer serves later near inputs
+            ex.semantic.add(semantic, inputs, {w: output.get(w) for w in step.writes})  # type: ignore[union-attr]
         return update
 
     return node
+
+
+def _semantic_namespace(step: Step, ex: Executors, mode: str, feedback: Any) -> str | None:
+    """The semantic-cache namespace of a step's first try (skill version, step, student), or None when it has none."""
+    if step.cache is None or step.cache.semantic is None or ex.semantic is None or feedback or mode == "simplified":
+        return None
+    from skillc.cache import step_cache_key
+
+    return step_cache_key(ex.cache_salt, step.id, {"name": ex.model("student").name, "uri": ex.model("student").uri}, {}, [])
 
 
 def _signals(step: Step, ex: Executors, role: str) -> list[str]:
@@ -452,7 +503,7 @@ def escalate_task_node(ex: Executors, input_fields: list[str], output_schema: di
         demos = (teacher_demo_records(ex.bank, learn_as.bank_step, inputs, ex.retrieval_of(learn_as))
                  if learn_as is not None else [])
         call = ex.call("teacher", task_messages(ex.task, inputs, output_schema, demos=demos), output_schema,
-                       max_tokens=contract_max_tokens(output_schema))
+                       step=ESCALATE_TASK, max_tokens=contract_max_tokens(output_schema))
         record = call_record(ESCALATE_TASK, "escalate", "teacher", call, inputs=inputs)
         if demos:
             record["demos"] = len(demos)
@@ -519,7 +570,7 @@ def _finish_step(
 
     def verify(by: str) -> str:
         inputs = {k: values.get(k) for k in step.reads}
-        call = ex.call(by, verify_messages(ex.task, step, inputs, output), None)
+        call = ex.call(by, verify_messages(ex.task, step, inputs, output), None, step=f"{step.id}.verify")
         extra.append(call_record(f"{step.id}.verify", "verify", by, call))
         return call.text
 

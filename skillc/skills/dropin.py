@@ -37,9 +37,12 @@ def as_subgraph(skill: Skill, config: RunConfig | None = None) -> Any:
 
     Its input and output schemas are declared, so a parent whose state shares the skill's input and
     output keys passes them straight through; `skillc_trace` and `skillc_error` carry provenance and cost.
-    The parent's checkpointer is used (the subgraph is compiled without one of its own).
+    The parent's checkpointer is used (the subgraph is compiled without one of its own). A parent's cache is
+    not: LangGraph hands a subgraph its parent's checkpointer but not its cache (langgraph 1.2), so the step
+    cache is the config's `cache` (give the parent's own cache object to share it).
     """
-    return skill.graph(config=config).compile(name=skill.name)
+    cache = config.step_cache() if config is not None else None
+    return skill.graph(config=config).compile(name=skill.name, cache=cache)
 
 
 def as_node(

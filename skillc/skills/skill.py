@@ -46,6 +46,7 @@ from skillc.graphs.builder import build_graph, drawable
 from skillc.graphs.config import RunConfig
 from skillc.graphs.prompts import task_messages
 from skillc.graphs.state import ERROR, TRACE
+from skillc.graphs.step_cache import run_marking_cached
 from skillc.skills.bank import INDEX, INDEX_META, LOCK, ExampleBank, folder_lock
 from skillc.skills.display import skill_html, skill_markdown
 from skillc.skills.dropin import as_node, as_subgraph, as_tool
@@ -131,7 +132,8 @@ class Skill:
 
         Models and `escalation=` / `prices=` may be given here or as one `config=RunConfig(...)`.
         """
-        return build_graph(self.spec, RunConfig.of(config, student=student, teacher=teacher, **options), bank=self.bank)
+        return build_graph(self.spec, RunConfig.of(config, student=student, teacher=teacher, **options), bank=self.bank,
+                           cache_salt=self.digest)
 
     def as_subgraph(self, student: Any = None, teacher: Any = None, *, config: RunConfig | None = None,
                     **options: Any) -> Any:
@@ -176,8 +178,10 @@ class Skill:
         validate_against(inputs, self.spec.input_schema, "input")
         graph = self._compiled_graph(config)
         limit = 10 + sum((s.max_visits * (s.max_retries + 4)) for s in self.spec.steps) * 2
-        final = graph.invoke(dict(inputs), {"recursion_limit": limit, "run_id": uuid.uuid4(),
-                                            "configurable": config.invoke_config(self.spec.limits)})
+        run_config = {"recursion_limit": limit, "run_id": uuid.uuid4(),
+                      "configurable": config.invoke_config(self.spec.limits, self.spec.budget, self.name)}
+        final = (run_marking_cached(graph, dict(inputs), run_config) if config.cache is not None
+                 else graph.invoke(dict(inputs), run_config))
         trace = trace_records(final.get(TRACE) or [])
         error = final.get(ERROR)
         if "__interrupt__" in final and error is None:
@@ -199,9 +203,10 @@ class Skill:
     def _compiled_graph(self, config: RunConfig) -> Any:
         """The compiled graph for this configuration, built once and reused across runs (batch hot path)."""
         models = tuple(m if isinstance(m, (str, type(None))) else id(m) for m in (config.student, config.teacher, config.peer))
-        key = (*models, config.escalation, id(config.prices), id(self.spec), id(self._bank))
+        key = (*models, config.escalation, id(config.prices), id(self.spec), id(self._bank), self.digest,
+               config.cache if isinstance(config.cache, (str, type(None))) else id(config.cache))
         if key not in self._compiled:
-            self._compiled = {key: self.graph(config=config).compile()}
+            self._compiled = {key: self.graph(config=config).compile(cache=config.step_cache())}
         return self._compiled[key]
 
     def teacher_baseline_usd(self, inputs: dict[str, Any], trace: list[StepRecord], config: RunConfig) -> float:

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -39,6 +40,11 @@ CREATE TABLE IF NOT EXISTS spend (
 CREATE INDEX IF NOT EXISTS spend_day_skill ON spend (day, skill);
 """
 BUSY_TIMEOUT_S = 30.0
+
+
+def default_ledger_path() -> Path:
+    """`$SKILLC_LEDGER`, else `~/.skillc/ledger.sqlite`: where a daily budget is kept unless a run names a file."""
+    return Path(os.environ.get("SKILLC_LEDGER") or Path.home() / ".skillc" / "ledger.sqlite")
 
 
 def today() -> str:
