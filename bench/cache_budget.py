@@ -173,29 +173,32 @@ def semantic(n: int = 40) -> dict[str, Any]:
     for q in cached_questions:
         cache.add("gsm8k", {"question": q}, {"answer": answers[q]})
     probes: list[dict[str, Any]] = []
-    for q, p in zip(questions, paraphrases(questions)):
+    for n, (q, p) in enumerate(zip(questions, paraphrases(questions))):
         if p:
-            probes.append({"kind": "paraphrase", "text": p, "own": q})
+            probes.append({"kind": "paraphrase", "text": p, "own": q, "source": f"test {n}"})
         for kind, text in near_misses(q).items():
             if text and text != q:
-                probes.append({"kind": f"near miss: {kind}", "text": text, "own": None})
+                probes.append({"kind": f"near miss: {kind}", "text": text, "own": None, "source": f"test {n}"})
     for c in contaminated:  # labelled by reading each pair: the same question, except eval 932, which adds a step
         same = c["eval_idx"] != 932
         probes.append({"kind": "rewording: overlapping train prompt" if same else "near miss: overlapping train prompt",
-                       "text": c["train_prompt"], "own": c["eval_prompt"] if same else None})
+                       "text": c["train_prompt"], "own": c["eval_prompt"] if same else None,
+                       "source": f"overlap with test {c['eval_idx']}"})
     rows = []
     for probe in probes:
         found = cache.lookup("gsm8k", {"question": probe["text"]}, -1.0)
         assert found is not None
         right = probe["own"] is not None and found.cached_input["question"] == probe["own"]
-        rows.append({**probe, "similarity": found.similarity, "nearest_is_own": right, "guard": found.refused})
+        rows.append({"kind": probe["kind"], "source": probe["source"], "should_hit": probe["own"] is not None,
+                     "similarity": round(found.similarity, 4), "nearest_is_own": right,
+                     "guard": found.refused})  # no text: the probes are GSM8K reworded, never committed
     table = []
     for t in THRESHOLDS:
         for guarded in (False, True):
             served = [r for r in rows if r["similarity"] >= t and (not guarded or r["guard"] is None)]
-            para = [r for r in rows if r["own"] is not None]
+            para = [r for r in rows if r["should_hit"]]
             table.append({"threshold": t, "guard": guarded,
-                          "paraphrase_hits": sum(r["nearest_is_own"] for r in served if r["own"] is not None),
+                          "paraphrase_hits": sum(r["nearest_is_own"] for r in served if r["should_hit"]),
                           "paraphrases": len(para),
                           "false_hits": sum(1 for r in served if not r["nearest_is_own"]),
                           "near_misses": len(rows) - len(para)})

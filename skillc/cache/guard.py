@@ -3,7 +3,8 @@
 A hit is served only when both inputs carry the same anchors, in the same order: every number (amounts and
 dates are numbers here: `$1,200.50` is 1200.5, `2024-03-05` is 2024, 3, 5), every identifier (a token mixing
 letters and digits, or with `_`/`-` inside: `INV-42`, `user_id`), every proper name or acronym (a capitalised
-word, `TV`, unless it is a common word opening a sentence), and every negation (`not`, `no`, `never`, `n't`, `without`). Order matters,
+word, `TV`, unless it is a common word opening a sentence; each name once, where it first appears, without
+its possessive), and every negation (`not`, `no`, `never`, `n't`, `without`). Order matters,
 so "convert USD to EUR" does not answer "convert EUR to USD", nor "Is Ana older than Bo?" its reversal.
 GPTCache's known false hits are the cases it must stop: a question and its reversal, and "what is the
 function of TV" served the answer about money.
@@ -28,7 +29,10 @@ SENTENCE_END = re.compile(r"[.!?:;]\s*$|^\s*$")
 OPENERS = set("""a an the this that these those it its i we you he she they my our your their there here what which
 who whom whose when where why how is are was were be been do does did can could will would shall should may might
 must has have had please and but or so if then also yes ok okay hi hello dear thanks thank sum add find give get
-tell show list calculate compute convert count many much name write make return total""".split())
+tell show list calculate compute convert count many much name write make return total each every some all any
+after before during while since until once on in at for with from by to of as into onto over under about his him
+hers her them us me mine ours yours theirs first then next finally later now today also both either neither
+another other such only just""".split())
 KINDS = ("numbers", "identifiers", "names", "negations")
 # number words read as numbers, so "three" and "3" agree and "three" → "four" is caught
 NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -72,12 +76,18 @@ def anchors(value: Any) -> dict[str, list[str]]:
                 continue
             elif lower in NEGATIONS or lower.endswith(("n't", "n’t")):
                 found["negations"].append("not")
-            elif token[0].isupper() and (token.isupper() and len(token) > 1 or lower not in OPENERS
+            elif token[0].isupper() and (token.isupper() and len(token) > 1 or _bare(lower) not in OPENERS
                                          or not SENTENCE_END.search(text[: m.start()])):
-                found["names"].append(lower)
+                if _bare(lower) not in found["names"]:  # each name once, where it first appears
+                    found["names"].append(_bare(lower))
         numbers += [(m.start(), _number(m.group())) for m in NUMBER.finditer(_dates_split(rest))]
         found["numbers"] += [n for _, n in sorted(numbers)]
     return found
+
+
+def _bare(word: str) -> str:
+    """A word without its possessive: Janet's and Janet are one name."""
+    return re.sub(r"['’]s$", "", word)
 
 
 def _dates_split(text: str) -> str:
