@@ -15,8 +15,8 @@
   hand: 11 ask the same question in other words or spacing, one, eval 932, adds a step). A rewording is served
   right only from its own question; any other serve is a false hit. Per threshold, with and without the guard.
   Paraphrases are cached in bench/results/cache/paraphrases.jsonl (resumable).
-- `budget`: the product-attribute skill on 10 items of the suite's product-ie test split
-  (bench/results/suite/product-ie/test.jsonl, written by `skillc bench suite`), `--escalation step`, one RunBudget
+- `budget`: the product-attribute skill on the first 10 items of the suite's product-ie test split
+  (bench/results/suite/product-ie/split.json over its items.jsonl, written by `skillc bench suite`), one RunBudget
   of 3 teacher calls shared by the batch: how many runs reached the teacher and how many gave up with
   BudgetExceeded.
 """
@@ -242,18 +242,25 @@ def budget(limit: int = 3, items: int = 10) -> dict[str, Any]:
     from skillc.skills.skill import Skill
     from skillc.spend import RunBudget
 
-    split = ROOT / "bench" / "results" / "suite" / "product-ie" / "test.jsonl"
-    if not split.is_file():
-        raise SystemExit(f"{split.relative_to(ROOT)} is missing: run `skillc bench suite --data ../shared/data/evals "
-                         "--sets product-ie` first (it writes the split)")
-    skill = Skill.load(ROOT / "skills" / "product-attribute")
-    rows = [json.loads(line) for line in split.read_text().splitlines()][:items]
+    folder = ROOT / "bench" / "results" / "suite" / "product-ie"
+    if not (folder / "items.jsonl").is_file():
+        raise SystemExit(f"{(folder / 'items.jsonl').relative_to(ROOT)} is missing: run `skillc bench suite --data "
+                         "../shared/data/evals --sets product-ie --redraw` first (it writes the items)")
+    test_ids = json.loads((folder / "split.json").read_text())["ids"]["test"]
+    by_id = {row.get("id"): row for row in map(json.loads, (folder / "items.jsonl").read_text().splitlines())}
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp()) / "product-attribute"  # a copy: escalations grow the bank, never the shipped skill's
+    shutil.copytree(ROOT / "skills" / "product-attribute", work)
+    skill = Skill.load(work)
+    rows = [by_id[i] for i in test_ids][:items]
     shared = RunBudget(max_teacher_calls_per_run=limit)
     config = RunConfig(student="local:student", teacher="local:teacher", escalation="step", budget=shared)
     out = []
     for n, row in enumerate(rows, 1):
         result = skill.run(row["input"], config=config)
-        teacher = [r for r in result.trace if r.role == "teacher"]
+        teacher = [r for r in result.trace if r.role == "teacher" and r.error_kind != "budget"]  # a refusal made no call
         refused = result.error is not None and result.error.kind == "budget"
         if refused:
             try:
@@ -265,6 +272,7 @@ def budget(limit: int = 3, items: int = 10) -> dict[str, Any]:
         say(f"budget {n}/{len(rows)}: {'refused' if refused else 'ok' if result.ok else 'failed'}, "
             f"{len(teacher)} teacher call(s), {shared.teacher_calls}/{limit} spent")
     summary = {"limit": limit, "items": len(rows), "teacher_calls": sum(r["teacher_calls"] for r in out),
+               "budget_counted": shared.teacher_calls,
                "runs_that_reached_the_teacher": sum(r["teacher_calls"] > 0 for r in out),
                "refused_with_BudgetExceeded": sum(r["refused"] for r in out), "runs": out}
     say(f"budget: {summary['teacher_calls']} teacher call(s) of {limit} allowed; "

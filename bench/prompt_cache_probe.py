@@ -14,8 +14,8 @@ in one run (each candidate runs under all three before the next candidate):
   evaluated last);
 - `layout + cache`: today's layout on a server with the prompt cache (what skillc does).
 
-It needs the suite's split (`skillc bench suite` writes `bench/results/suite/<set>/{train,dev}.jsonl`) and the
-local models. It prints a table and writes JSON; nothing is cached, every call is made.
+It needs the suite's items (`skillc bench suite` writes `bench/results/suite/<set>/items.jsonl`; the split is
+recomputed from it, seed 0) and the local models. It prints a table and writes JSON; nothing is cached, every call is made.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from typing import Any
 
 from skillc.adapters.local.server import LocalServer
 from skillc.adapters.local.weights import MODELS
+from skillc.benchmarks.suite import split_of
 from skillc.compile.candidates import pattern_candidates
 from skillc.compile.search import Banks, candidate_skill, unique_ids
-from skillc.core.task import Task, load_samples
+from skillc.core.task import Task
 from skillc.eval.conditions import EvalCache, run_conditions
 from skillc.graphs import primitives
 from skillc.graphs.prompts import EXECUTOR_SYSTEM, PRIMITIVE_LINES, _dump, contract_labels
@@ -74,7 +75,8 @@ def main() -> None:
     args = parser.parse_args()
     folder = ROOT / "bench" / "results" / "suite" / args.set
     task = Task.from_file(ROOT / "bench" / "suite" / args.set / "task.yaml")
-    train, dev = load_samples(folder / "train.jsonl"), unique_ids(load_samples(folder / "dev.jsonl"))[: args.dev]
+    train, dev, _ = split_of(folder, args.set, 0, task)  # the suite's split (seed 0) of its items.jsonl
+    dev = unique_ids(dev)[: args.dev]
     pool = pattern_candidates(task, train)
     chosen = [c for c in pool.candidates if c.demos in ("k=3", "k=8") or c.demos.startswith("fixed")]
     chosen = [c for c in chosen if c.design != "search → classify"][:3]

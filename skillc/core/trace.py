@@ -134,7 +134,7 @@ def summarize(
         by_model=by_model,
         cost_usd=sum(r.cost_usd for r in trace),
         teacher_baseline_usd=baseline_usd,
-        escalated=any(r.role == "teacher" and not r.cached for r in trace),
+        escalated=any(r.role == "teacher" and not r.cached and r.error_kind != "budget" for r in trace),
         skill=skill,
         cached_steps=sum(r.cached for r in trace),
         saved_usd=sum(float((r.saved or {}).get("cost_usd") or 0.0) for r in trace if r.cached),

@@ -34,6 +34,7 @@ def test_a_batch_budget_of_three_escalations_lets_exactly_three_reach_the_teache
     assert sum(r.ok for r in results) == 3 and len(teacher.prompts) == 3
     refused = [r for r in results if not r.ok]
     assert {r.error.kind for r in refused} == {"budget"} and len(refused) == 7
+    assert not any(r.escalated for r in refused)  # refused before the call: the teacher never saw them
     with pytest.raises(BudgetExceeded) as raised:
         refused[0].raise_for_error()
     assert raised.value.budget == "max_teacher_calls_per_run" and raised.value.limit == 3 and raised.value.spent == 3
