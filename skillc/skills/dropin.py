@@ -25,6 +25,7 @@ from pydantic import create_model
 from skillc.core.trace import summarize, trace_records
 from skillc.graphs.config import RunConfig
 from skillc.graphs.state import ERROR, TRACE
+from skillc.graphs.step_cache import run_marking_cached
 
 if TYPE_CHECKING:
     from skillc.skills.skill import Skill
@@ -55,14 +56,18 @@ def as_node(
     """A node function for a parent whose state names things differently.
 
     `input_map` maps skill input → parent key, `output_map` maps skill output → parent key (unmapped
-    names are used as they are). The node also writes `skillc_trace` and `skillc_error`.
+    names are used as they are). The node also writes `skillc_trace` and `skillc_error` (with a step cache in
+    `config`, the steps it served are marked `cached` there).
     """
     graph = as_subgraph(skill, config)
     inputs = {name: (input_map or {}).get(name, name) for name in skill.spec.input_fields}
     outputs = {name: (output_map or {}).get(name, name) for name in skill.spec.output_fields}
 
+    cached = config is not None and config.cache is not None
+
     def node(state: dict[str, Any]) -> dict[str, Any]:
-        result = graph.invoke({name: state.get(key) for name, key in inputs.items()})
+        given = {name: state.get(key) for name, key in inputs.items()}
+        result = run_marking_cached(graph, given, {}) if cached else graph.invoke(given)
         update = {key: result.get(name) for name, key in outputs.items()}
         return {**update, TRACE: result.get(TRACE) or [], ERROR: result.get(ERROR)}
 

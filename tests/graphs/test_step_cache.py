@@ -144,3 +144,13 @@ def test_a_semantic_step_serves_a_rewording_and_the_guard_stops_a_changed_number
     changed = skill.run({"text": "Invoice: 4 pens at 4.50 each. Total 18.00"}, config=config)
     assert changed.output["total"] == 18.0 and not any(r.cached for r in changed.trace)  # the guard refused the hit
     assert model.steps_called()[-1] == "fields"
+
+
+def test_as_node_with_a_cache_marks_the_steps_it_served_in_the_parents_trace(invoice_spec) -> None:
+    model = student(1)
+    node = Skill(invoice_spec).as_node(config=RunConfig(student=model, cache=InMemoryCache(serde=JsonSerde())))
+    first, second = node({"text": TEXT}), node({"text": TEXT})
+    assert second["total"] == first["total"] == 13.5 and len(model.prompts) == 2
+    llm = [r for r in second["skillc_trace"] if r["role"] == "student"]
+    assert llm and all(r["cached"] and r["cost_usd"] == 0 for r in llm)
+    assert not any(r.get("cached") for r in first["skillc_trace"])
