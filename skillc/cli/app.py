@@ -639,12 +639,14 @@ def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult,
             "skill": skill.name,
             "version": skill.spec.version,
             **{k: v for k, v in (result.skill or {}).items() if k in ("digest", "registry")},
-            "steps": [{"step": r.step, "role": r.role, "model": r.model} for r in result.trace if r.ok],
+            "steps": [{"step": r.step, "role": r.role, "model": r.model, **({"cached": True} if r.cached else {})}
+                      for r in result.trace if r.ok],
         },
         "escalated": result.escalated,
         "cost_usd": result.cost_usd,
         "teacher_baseline_usd": result.teacher_baseline_usd,
         "tokens": {m: {"input": u.input_tokens, "output": u.output_tokens} for m, u in result.by_model.items()},
+        **({"cached_steps": result.cached_steps} if result.cached_steps else {}),
     }
     if payload is None:
         line.pop("input")

@@ -25,6 +25,8 @@ def test_run_with_a_sqlite_cache_serves_the_repeat_from_the_cache(project, tmp_p
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert lines[0]["output"] == lines[1]["output"] == {"kind": "invoice", "total": 13.5}
     assert "2 step(s) from the cache" in result.stderr  # the second input's two LLM steps
+    assert lines[1]["cached_steps"] == 2 and [s.get("cached") for s in lines[1]["provenance"]["steps"]][:2] == [True, True]
+    assert "cached_steps" not in lines[0]
 
 
 def test_a_batch_budget_refuses_the_escalation_past_it_and_names_it(project, tmp_path: Path) -> None:  # noqa: F811
