@@ -82,6 +82,6 @@ def register(app: typer.Typer) -> None:
         for day in days:
             share = f"{day['usd'] / cap:.0%}" if cap else "–"
             table.add_row(day["day"], str(day["escalations"]), f"{day['usd']:.6f}", share, str(day["unsettled"]))
-        console.print(table)
+        console.print(table if days else f"{name}: no escalation recorded in {path} yet")
         shown = ", ".join(f"{k} {v:g}" for k, v in (limits.model_dump(exclude_none=True) if limits else {}).items())
         console.print(f"budget: {shown or 'none in skill.json (a run may still give --budget)'}")
