@@ -135,9 +135,11 @@ class Executors:
         handle = self.model(role)
         if handle.kind == "local":
             return 0.0  # priced by machine time only (local_hourly_usd), settled after the call
-        count = self.token_counter(role)
-        prompt = sum(count(str(m[1] if isinstance(m, tuple) else getattr(m, "content", m))) + 4 for m in messages)
-        return self.prices.cost(handle.name, prompt, max_tokens or 4096)
+        from langchain_core.messages import convert_to_messages
+
+        from skillc.adapters.tokens import estimate_messages_tokens
+
+        return self.prices.cost(handle.name, estimate_messages_tokens(convert_to_messages(messages)), max_tokens or 4096)
 
     def _call(self, limits: dict[str, Any], role: str, messages: list[Any], schema: dict[str, Any] | None,
               **kwargs: Any) -> CallResult:
