@@ -13,7 +13,7 @@ PIP    := $(BIN)/python -m pip install -q
 # one token; build it for AVX2 without native tuning instead.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: install install-local demo test browser redis
+.PHONY: install install-local demo test browser redis oci-registry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,14 @@ redis:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	  else echo "redis-server is not installed and cannot be installed here: the Redis cache test will be skipped"; fi; }
 
+# Debian's docker-registry (the CNCF distribution registry 2.8) backs the OCI tests (tests/registry/test_oci.py starts it on 127.0.0.1).
+oci-registry:
+	@command -v docker-registry >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; \
+	  else echo "docker-registry is not installed and cannot be installed here: the OCI registry tests will be skipped"; fi; }
+
 # lint-imports first: a module that imports a higher layer, or an import circle, fails the run.
-test: install-local browser redis
+test: install-local browser redis oci-registry
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest

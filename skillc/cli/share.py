@@ -21,7 +21,7 @@ from skillc.skills.skill import Skill
 
 share_app_commands = typer.Typer()  # a holder: register() copies its commands onto the main app
 
-RegistryOpt = Annotated[str | None, typer.Option("--registry", help="registry URL (http://…) or directory; default $SKILLC_REGISTRY")]
+RegistryOpt = Annotated[str | None, typer.Option("--registry", help="registry: http(s)://…, oci://HOST/NAMESPACE or a directory; default $SKILLC_REGISTRY")]
 TokenFileOpt = Annotated[Path | None, typer.Option("--token-file", help="file holding the publish token (default $SKILLC_REGISTRY_TOKEN)")]
 TrustOpt = Annotated[Path | None, typer.Option("--trust", help="trust store of public keys per namespace (default $SKILLC_TRUST or the user config dir)")]
 
@@ -47,7 +47,7 @@ def publish_cmd(
 
 @share_app_commands.command("pull")
 def pull_cmd(
-    ref: Annotated[str, typer.Argument(help="NAME, NAME@1.2.0, NAME@sha256:…, or NAME:TAG")],
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@1.2.0, NAME@sha256:…, NAME:TAG, or oci://HOST/NAMESPACE/NAME:1.2.0")],
     registry: RegistryOpt = None,
     out: Annotated[Path, typer.Option("--out", help="where the skill folder goes (OUT/NAME)")] = Path("skills"),
     lock: Annotated[Path | None, typer.Option("--lock", help="lock file pinning name → version → digest")] = None,
@@ -64,7 +64,8 @@ def pull_cmd(
 
     with errors_exit():
         lock = lock or (Path(LOCK_FILE) if Path(LOCK_FILE).exists() else None)
-        folder = pull(ref, open_registry(registry), out, lock=lock, update_lock=update_lock, require_signed=require_signed,
+        source = open_registry(registry) if registry or not ref.startswith("oci://") else None
+        folder = pull(ref, source, out, lock=lock, update_lock=update_lock, require_signed=require_signed,
                       trust=TrustStore(trust) if trust else None)
         skill = Skill.load(folder)
     origin = skill.origin or {}

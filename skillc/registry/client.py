@@ -1,4 +1,5 @@
-"""Publishing and pulling skills, against a registry server (`http://…`) or a registry directory (a path).
+"""Publishing and pulling skills, against a registry server (`http://…`), an OCI registry (`oci://HOST/NAMESPACE`,
+see `skillc.registry.oci`) or a registry directory (a path).
 
 References: `NAME` (the `latest` tag), `NAME@1.2.0`, `NAME@sha256:…` (a manifest digest), `NAME:prod` (a tag).
 With a lock file (`skills.lock`), every pull must match what it pins, as pip's hash-checking mode does: a
@@ -41,6 +42,8 @@ from skillc.registry.layout import (
     resolve_version,
     search_index,
 )
+from skillc.registry.oci import PREFIX as OCI_PREFIX
+from skillc.registry.oci import OciRegistry, split_oci_ref
 from skillc.registry.signing import SignatureError, TrustStore, read_signature, sign
 from skillc.skills.skill import ORIGIN, Skill
 
@@ -166,12 +169,15 @@ def _raise_for(response: httpx.Response, what: str) -> None:
 
 
 def open_registry(location: str | None = None, token: str | None = None) -> Registry:
-    """A registry from a URL or a directory (default: `SKILLC_REGISTRY`)."""
+    """A registry from a URL (`http(s)://…`, `oci://HOST/NAMESPACE`) or a directory (default: `SKILLC_REGISTRY`)."""
     location = location or os.environ.get(REGISTRY_ENV)
     if not location:
         raise InvalidInputError(f"no registry given: pass --registry URL|PATH or set {REGISTRY_ENV}")
+    token = token if token is not None else os.environ.get(TOKEN_ENV)
     if location.startswith(("http://", "https://")):
-        return HttpRegistry(location, token if token is not None else os.environ.get(TOKEN_ENV))
+        return HttpRegistry(location, token)
+    if location.startswith(OCI_PREFIX):
+        return OciRegistry(location, token)
     return LocalRegistry(Path(location))
 
 
@@ -217,10 +223,14 @@ def publish(skill_dir: str | Path, registry: Registry | str, *, version: str | N
                             tags=list(tags or []))
 
 
-def pull(ref: str, registry: Registry | str, out: str | Path, *, lock: Path | None = None, update_lock: bool = False,
+def pull(ref: str, registry: Registry | str | None, out: str | Path, *, lock: Path | None = None, update_lock: bool = False,
          require_signed: bool | None = None, trust: TrustStore | None = None) -> Path:
-    """Fetch, verify and unpack `ref` into `out/NAME`; returns the folder. See the module docstring for refs and locks."""
-    registry = open_registry(registry) if isinstance(registry, str) else registry
+    """Fetch, verify and unpack `ref` into `out/NAME`; returns the folder. See the module docstring for refs and locks.
+    A whole OCI reference (`oci://HOST/NAMESPACE/NAME:1.2.0`) names its registry itself."""
+    if ref.startswith(OCI_PREFIX):
+        location, ref = split_oci_ref(ref)
+        registry = registry if registry is not None and not isinstance(registry, str) else open_registry(location)
+    registry = open_registry(registry) if isinstance(registry, str) or registry is None else registry
     name, wanted = parse_ref(ref)
     pins = _read_lock(lock) if lock is not None and lock.exists() else None
     if pins is not None and name not in pins and not update_lock:

@@ -180,13 +180,8 @@ class RegistryStore:
         skill_dir.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".publish-", dir=skill_dir))
         try:
-            folder = unpack(archive, work / name, archive_sha256=sha256_hex(archive))
-            _load_as_skill(folder)
+            folder = unpack_published(archive, work / name, name=name, version=version)
             manifest = read_json((folder / MANIFEST).read_bytes(), MANIFEST, ArchiveError)
-            spec = read_json((folder / "skill.json").read_bytes(), "skill.json", ArchiveError)
-            if spec.get("name") != name or str(spec.get("version")) != version:
-                raise RegistryError(f"the archive holds {spec.get('name')}@{spec.get('version')}, not {name}@{version}; "
-                                    "set the version in skill.json (skillc publish --version) and publish again")
             staging = work / "version"
             staging.mkdir()
             (staging / ARCHIVE).write_bytes(archive)
@@ -209,7 +204,7 @@ class RegistryStore:
                     shutil.rmtree(target)
                 staging.rename(target)
                 data["versions"][version] = info.as_dict()
-                data["description"] = _description(target / "SKILL.md") or data.get("description", "")
+                data["description"] = skill_md_description(target / "SKILL.md") or data.get("description", "")
                 data["tags"]["latest"] = version
                 for tag in tags:
                     data["tags"][tag] = version
@@ -254,6 +249,18 @@ class RegistryStore:
         atomic_write_text(path, json.dumps({"$schema": DISCOVERY_SCHEMA, "skills": skills}, indent=2) + "\n")
 
 
+def unpack_published(archive: bytes, out: Path, *, name: str, version: str) -> Path:
+    """Unpack an archive offered for publishing as `name@version` into `out`, and refuse anything that is not
+    exactly that skill: every check of a pull, then it must load as a skill whose skill.json says `name@version`."""
+    folder = unpack(archive, out, archive_sha256=sha256_hex(archive))
+    _load_as_skill(folder)
+    spec = read_json((folder / "skill.json").read_bytes(), "skill.json", ArchiveError)
+    if spec.get("name") != name or str(spec.get("version")) != version:
+        raise RegistryError(f"the archive holds {spec.get('name')}@{spec.get('version')}, not {name}@{version}; "
+                            "set the version in skill.json (skillc publish --version) and publish again")
+    return folder
+
+
 def _load_as_skill(folder: Path) -> None:
     """A published archive must load as a skill (data only: loading executes nothing)."""
     from skillc.skills.skill import Skill
@@ -264,7 +271,8 @@ def _load_as_skill(folder: Path) -> None:
         raise ArchiveError(f"the archive is not a valid skill: {str(exc).replace(str(folder.parent), '')}") from None
 
 
-def _description(skill_md: Path) -> str:
+def skill_md_description(skill_md: Path) -> str:
+    """The `description` in a SKILL.md's front matter ("" when it has none or cannot be read)."""
     from skillc.skills.skill_md import read_front_matter
 
     try:
