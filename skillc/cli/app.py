@@ -178,7 +178,7 @@ def export_cmd(
 @app.command("run")
 def run_cmd(
     skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
-    student: Annotated[str | None, typer.Option("--student", help="student model URI (not needed by a skill with no model step, e.g. a vote)")] = None,
+    student: Annotated[list[str] | None, typer.Option("--student", help="student model URI (not needed by a skill with no model step, e.g. a vote); repeat it for replicas of one model: calls spread over them and fail over")] = None,
     teacher: Annotated[str | None, typer.Option("--teacher", help="teacher model URI (escalations)")] = None,
     input_json: Annotated[str | None, typer.Option("--input", help="one input as a JSON object")] = None,
     inputs: Annotated[Path | None, typer.Option("--inputs", help="JSONL file, one input per line")] = None,
@@ -193,18 +193,24 @@ def run_cmd(
     cache: Annotated[str | None, typer.Option("--cache", help="step cache: memory, sqlite:PATH or redis://127.0.0.1:PORT (default off)")] = None,
     budget: Annotated[list[str] | None, typer.Option("--budget", help="teacher spend limit NAME=VALUE over the skill's: max_teacher_calls_per_run, max_usd_per_run, max_usd_per_day; with --inputs, max_teacher_calls / max_usd bound the whole batch")] = None,
     ledger: Annotated[Path | None, typer.Option("--ledger", help="the daily ledger file for max_usd_per_day (default $SKILLC_LEDGER or ~/.skillc/ledger.sqlite)")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="with --inputs: inputs run at once (results stay in input order)")] = 1,
+    rps: Annotated[float | None, typer.Option("--rps", help="at most this many student calls per second (langchain-core's rate limiter)")] = None,
 ) -> None:
-    """Run a skill on one input (--input) or many (--inputs), with the student executing every step."""
+    """Run a skill on one input (--input) or many (--inputs), with the student executing every step.
+
+    With --inputs and --out, every finished input is journalled (OUT.journal): run the same command again after a
+    kill and it resumes, running no finished input twice.
+    """
     with errors_exit():
         if (input_json is None) == (inputs is None):
             raise InvalidInputError("give exactly one of --input '{...}' or --inputs file.jsonl")
         if escalation not in (None, "step", "task", "off"):
             raise InvalidInputError("--escalation must be step, task or off")
         skill = Skill.load(skill_dir)
-        if student is None and any(step.uses_model for step in skill.spec.steps):
+        if not student and any(step.uses_model for step in skill.spec.steps):
             raise InvalidInputError(f"{skill.name} has model steps ({', '.join(s.id for s in skill.spec.steps if s.uses_model)}): "
                                     "give --student URI")
-        kwargs: dict[str, Any] = dict(student=student, teacher=teacher, escalation=escalation, prices=_prices(prices),
+        kwargs: dict[str, Any] = dict(student=student_option(student or [], rps), teacher=teacher, escalation=escalation, prices=_prices(prices),
                                       timeout_s=timeout, deadline_s=deadline, max_input_bytes=max_input_bytes,
                                       cache=cache, budget=budget_option(budget or [], skill.spec.budget, skill.name, ledger),
                                       ledger=ledger)
@@ -218,49 +224,89 @@ def run_cmd(
                 result.raise_for_error()
             return
         assert inputs is not None
-        _run_batch(skill, inputs, out, kwargs, trace)
+        _run_batch(skill, inputs, out, kwargs, trace, concurrency)
 
 
-def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, Any], trace: bool) -> None:
+def student_option(uris: list[str], rps: float | None) -> Any:
+    """`--student` once (a URI), repeated (a replica pool over them), or not at all; with `--rps`, rate-limited."""
+    if not uris:
+        return None
+    if len(uris) == 1 and rps is None:
+        return uris[0]
+    from skillc.adapters.models import resolve_model
+    from skillc.adapters.replicas import replica_pool
+
+    handle = replica_pool(uris) if len(uris) > 1 else resolve_model(uris[0])
+    if rps is not None:
+        if rps <= 0:
+            raise InvalidInputError(f"--rps must be above 0, not {rps}")
+        from dataclasses import replace
+
+        from langchain_core.rate_limiters import InMemoryRateLimiter
+
+        limiter = InMemoryRateLimiter(requests_per_second=rps, check_every_n_seconds=min(0.1, 1 / rps), max_bucket_size=1)
+        handle = replace(handle, model=handle.model.model_copy(update={"rate_limiter": limiter}))
+    return handle
+
+
+def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, Any], trace: bool, concurrency: int = 1) -> None:
+    from skillc.batch.journal import Journal
+    from skillc.batch.runner import run_batch
+
     try:
-        lines = [(n, line) for n, line in enumerate(inputs.read_bytes().splitlines(), 1) if line.strip()]
+        data = inputs.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"cannot read {inputs}: {exc}") from None
+    lines = [(n, line) for n, line in enumerate(data.splitlines(), 1) if line.strip()]
     items = [_parse_input(line, f"{inputs}: line {n}") for n, line in lines]
-    sink = open(out, "w", encoding="utf-8") if out else sys.stdout
-    failed = cost = baseline = saved = 0.0
-    cached = 0
-    called = False  # any model call made: the $0 hint is for unpriced models, not for inputs all refused
+    journal = Journal(out.with_name(out.name + ".journal"), _batch_fingerprint(skill, data, trace)) if out else None
+    if journal is not None and journal.done():
+        err.print(f"resuming {inputs}: {len(journal.done())}/{len(items)} inputs already done ({journal.path})")
+
+    def run_one(index: int, item: dict[str, Any]) -> dict[str, Any]:
+        payload = item.get("input", item) if isinstance(item.get("input"), dict) else item
+        try:
+            result = skill.run(payload, **kwargs)
+        except InvalidInputError as exc:
+            return {"input": _echo(payload), "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}
+        return result_line(skill, payload, result, trace=trace)
+
+    piped = not err.is_terminal
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    sink = open(out, "w", encoding="utf-8") if out else sys.stdout
     try:
-        with Progress(*columns, console=err, transient=False) as progress:
-            bar = progress.add_task(f"run {skill.name}", total=len(items))
-            for item in items:
-                payload = item.get("input", item) if isinstance(item.get("input"), dict) else item
-                try:
-                    result = skill.run(payload, **kwargs)
-                except InvalidInputError as exc:
-                    line = {"input": _echo(payload), "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}
-                    sink.write(json.dumps(line, ensure_ascii=False) + "\n")
-                    failed += 1
-                    progress.advance(bar)
-                    continue
-                sink.write(json.dumps(result_line(skill, payload, result, trace=trace), ensure_ascii=False) + "\n")
-                sink.flush()
-                failed += result.error is not None
-                called = called or bool(result.trace)
-                cost += result.cost_usd
-                baseline += result.teacher_baseline_usd
-                cached += result.cached_steps
-                saved += result.saved_usd
+        with Progress(*columns, console=err, transient=False, disable=piped) as progress:
+            bar = progress.add_task(f"run {skill.name}" + (f" · {concurrency} at once" if concurrency > 1 else ""), total=len(items))
+            count = [0]
+
+            def on_done(index: int, line: dict[str, Any], from_journal: bool) -> None:
                 progress.advance(bar)
+                count[0] += 1
+                if piped and not from_journal:  # off a terminal: a line per input, so a long batch never looks hung
+                    status = "ok" if line.get("error") is None else f"error {line['error'].get('kind')}"
+                    print(f"[{count[0]}/{len(items)}] input {index + 1}: {status}", file=sys.stderr, flush=True)
+
+            results = run_batch(items, run_one, sink=sink, concurrency=concurrency, journal=journal, on_done=on_done)
     finally:
         if out:
             sink.close()
-    err.print(f"{len(items) - int(failed)}/{len(items)} ok · " + cost_line(cost, baseline, called=called, cached=cached,
-                                                                          saved=saved))
+    if journal is not None:
+        journal.remove()
+    failed = sum(line.get("error") is not None for line in results)
+    called = any(line.get("tokens") for line in results)  # the $0 hint is for unpriced models, not inputs all refused
+    err.print(f"{len(items) - failed}/{len(items)} ok · " + cost_line(
+        sum(line.get("cost_usd", 0.0) for line in results), sum(line.get("teacher_baseline_usd", 0.0) for line in results),
+        called=called, cached=sum(line.get("cached_steps", 0) for line in results),
+        saved=sum(line.get("saved_usd", 0.0) for line in results)))
     if failed:
         raise typer.Exit(3)
+
+
+def _batch_fingerprint(skill: Skill, inputs: bytes, trace: bool) -> str:
+    """What a journal belongs to: the skill's digest, the inputs' bytes and the line format."""
+    import hashlib
+
+    return hashlib.sha256(b"|".join([(skill.digest or skill.name).encode(), inputs, b"trace" if trace else b""])).hexdigest()
 
 
 @app.command("demo")
@@ -646,7 +692,7 @@ def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult,
         "cost_usd": result.cost_usd,
         "teacher_baseline_usd": result.teacher_baseline_usd,
         "tokens": {m: {"input": u.input_tokens, "output": u.output_tokens} for m, u in result.by_model.items()},
-        **({"cached_steps": result.cached_steps} if result.cached_steps else {}),
+        **({"cached_steps": result.cached_steps, "saved_usd": result.saved_usd} if result.cached_steps else {}),
     }
     if payload is None:
         line.pop("input")
