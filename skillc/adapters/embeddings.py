@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,17 @@ class MiniLMEmbeddings(Embeddings):
     Args:
         batch_size: texts per ONNX run.
         max_tokens: inputs are truncated to this many word pieces (the model was trained on 256).
+        remember: how many recent texts' vectors to keep: a step's demo retrieval embeds its input once for the
+            step-cache key and again in the node, and the second time is then free (0 keeps none).
     """
 
     model_id = MODEL_ID
 
-    def __init__(self, batch_size: int = 16, max_tokens: int = 256) -> None:
+    def __init__(self, batch_size: int = 16, max_tokens: int = 256, remember: int = 1024) -> None:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
+        self.remember = remember
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -87,13 +92,26 @@ class MiniLMEmbeddings(Embeddings):
         """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i] or ""))
+        out = np.empty((len(texts), 384), dtype=np.float32)
         with self._lock:
-            self._load()
-            parts = [self._embed_batch([texts[j] for j in order[i : i + self.batch_size]])
-                     for i in range(0, len(order), self.batch_size)]
-        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
-        out[order] = np.concatenate(parts)
+            todo = []
+            for i, text in enumerate(texts):
+                if text in self._recent:
+                    out[i] = self._recent[text]
+                    self._recent.move_to_end(text)
+                else:
+                    todo.append(i)
+            if todo:
+                self._load()
+                order = sorted(todo, key=lambda i: len(texts[i] or ""))
+                parts = [self._embed_batch([texts[j] for j in order[i : i + self.batch_size]])
+                         for i in range(0, len(order), self.batch_size)]
+                out[order] = np.concatenate(parts)
+                if self.remember:
+                    for i in todo[-self.remember:]:
+                        self._recent[texts[i]] = out[i].copy()
+                    while len(self._recent) > self.remember:
+                        self._recent.popitem(last=False)
         return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
