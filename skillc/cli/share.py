@@ -155,7 +155,7 @@ registry_app = typer.Typer(no_args_is_help=True, help="Run a skill registry.")
 
 @registry_app.command("serve")
 def registry_serve_cmd(
-    root: Annotated[Path, typer.Option("--root", help="the registry directory")],
+    root: Annotated[str, typer.Option("--root", help="the registry directory, or s3://BUCKET/PREFIX (AWS_* variables: credentials, AWS_ENDPOINT_URL)")],
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port (0: a free one)")] = 8700,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="sha256 hashes of the tokens that may publish")] = None,

@@ -68,11 +68,11 @@ class Registry(Protocol):
 
 
 class LocalRegistry:
-    """A registry directory, read and written in place (no server)."""
+    """A registry directory or bucket (`s3://BUCKET/PREFIX`), read and written in place (no server)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path | str) -> None:
         self.store = RegistryStore(root)
-        self.location = str(root)
+        self.location = self.store.location
 
     def resolve(self, name: str, ref: str | None) -> VersionInfo:
         return self.store.resolve(name, ref)
@@ -178,7 +178,7 @@ def open_registry(location: str | None = None, token: str | None = None) -> Regi
         return HttpRegistry(location, token)
     if location.startswith(OCI_PREFIX):
         return OciRegistry(location, token)
-    return LocalRegistry(Path(location))
+    return LocalRegistry(location if location.startswith("s3://") else Path(location))
 
 
 def read_token(token_file: Path | None) -> str | None:

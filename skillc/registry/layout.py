@@ -8,12 +8,14 @@ ROOT/skills/NAME/VERSION/skill.tar.gz         the archive
 ROOT/skills/NAME/VERSION/manifest.json        its manifest (the digest is sha256 of its canonical form)
 ROOT/skills/NAME/VERSION/manifest.sig         its detached signature, when published signed
 ROOT/skills/NAME/VERSION/SKILL.md, skill.json, eval.json, eval.png   for the browsable index
+ROOT/skills/NAME/VERSION/version.json         the version's claim (written create-only, before its files)
 ```
 
-A publish writes the version into a staging folder, renames it into place, then rewrites `versions.json` and
-the index (each atomically), all under the skill's lock: a version becomes visible only through
-`versions.json`, so a publisher killed at any point leaves no half-published version, and of two concurrent
-publishes of one version exactly one wins.
+ROOT is a directory or `s3://BUCKET/PREFIX` (`skillc.registry.storage`). A publish claims the version with a
+create-only write, writes its files, then swaps `versions.json` and the index in by compare-and-swap: a version
+becomes visible only through `versions.json`, so a publisher killed at any point leaves no half-published version,
+and of concurrent publishes of one version, on one machine or through several servers on one bucket, exactly one
+wins.
 
 Example:
     >>> import tempfile, pathlib
@@ -27,24 +29,26 @@ Example:
 from __future__ import annotations
 
 import json
+import random
 import re
-import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from skillc.core.errors import SkillcError
-from skillc.core.files import atomic_write_text, read_json
+from skillc.core.files import read_json
 from skillc.core.manifest import manifest_digest
 from skillc.registry.archive import ArchiveError, sha256_hex, unpack
+from skillc.registry.storage import Storage, StorageError, open_storage
 
 INDEX_PATH = ".well-known/agent-skills/index.json"
 DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
 ARCHIVE, MANIFEST, SIGNATURE, VERSIONS = "skill.tar.gz", "manifest.json", "manifest.sig", "versions.json"
+CLAIM = "version.json"  # a version's claim, written create-only before its files
+CLAIM_LEASE_S = 120.0  # an unlisted claim older than this is a publish that was cut short
 PAGE_FILES = ("SKILL.md", "skill.json", "eval.json", "eval.png")
 NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -129,42 +133,65 @@ def resolve_version(data: dict[str, Any], name: str, ref: str | None) -> Version
 
 
 class RegistryStore:
-    """A registry on a directory: the layout above, read and written with locks and atomic renames.
+    """A registry on a `Storage` (a directory or a bucket): the layout above, with create-only and swapped writes.
+
+    A publish first claims the version: `skills/NAME/VERSION/version.json` is written create-only, so of two
+    publishers of one version (two threads, two processes, two servers on one bucket) exactly one claims it and the
+    others get `VersionExists`. The claimant then writes the version's files, and last swaps `versions.json` and
+    the index in (compare-and-swap on their ETags, retried on a lost race), which is when readers see the version.
+    A publisher killed after its claim leaves a claim that no `versions.json` names: publishing the same archive
+    again once the claim is older than `CLAIM_LEASE_S` completes it; any other archive for that version is refused.
 
     Args:
-        root: the registry directory (created on first publish).
+        root: a directory, `s3://BUCKET/PREFIX`, or a `Storage`.
     """
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Path | str | Storage) -> None:
+        self.storage: Storage = root if hasattr(root, "create") else open_storage(root)  # type: ignore[assignment]
+        self.location = self.storage.location
 
     # ---------- reading ----------
     def index(self) -> dict[str, Any]:
-        path = self.root / INDEX_PATH
-        if not path.exists():
+        found = self.storage.get(INDEX_PATH)
+        if found is None:
             return {"$schema": DISCOVERY_SCHEMA, "skills": []}
-        return read_json(path.read_bytes(), path, RegistryError)
+        return read_json(found[0], f"{self.location}/{INDEX_PATH}", RegistryError)
+
+    def _versions_and_etag(self, name: str) -> tuple[dict[str, Any], str | None]:
+        key = f"skills/{check_name(name)}/{VERSIONS}"
+        found = self.storage.get(key)
+        if found is None:
+            return {"name": name, "description": "", "versions": {}, "tags": {}}, None
+        return read_json(found[0], f"{self.location}/{key}", RegistryError), found[1]
 
     def versions(self, name: str) -> dict[str, Any]:
-        path = self.root / "skills" / check_name(name) / VERSIONS
-        if not path.exists():
+        data, etag = self._versions_and_etag(name)
+        if etag is None:
             raise NotFound(f"no skill {name!r} in this registry")
-        return read_json(path.read_bytes(), path, RegistryError)
+        return data
 
     def resolve(self, name: str, ref: str | None = None) -> VersionInfo:
         """`ref`: a version (`1.2.0`), a digest (`sha256:…`), a tag (`prod`), or None for `latest`."""
         return resolve_version(self.versions(name), name, ref)
 
-    def path_of(self, relative: str) -> Path:
-        """The stored file at `relative` under the root; nothing outside the root is ever named."""
-        path = (self.root / relative).resolve()
-        if self.root.resolve() not in path.parents or not path.is_file():
-            raise NotFound(f"{relative}: not found")
-        return path
+    def path_of(self, relative: str) -> Path | None:
+        """The file behind `relative` when the storage is a directory (to stream it), else None."""
+        try:
+            return self.storage.local_path(relative)
+        except StorageError:
+            raise NotFound(f"{relative}: not found") from None
 
     def read(self, relative: str) -> bytes:
-        """A stored file by its path under the root (what a static server would return)."""
-        return self.path_of(relative).read_bytes()
+        """A stored file by its key (what a static server would return)."""
+        try:
+            found = self.storage.get(relative)
+        except StorageError as exc:
+            if "not a storage key" in str(exc):
+                raise NotFound(f"{relative}: not found") from None
+            raise
+        if found is None:
+            raise NotFound(f"{relative}: not found")
+        return found[0]
 
     def search(self, query: str) -> list[dict[str, Any]]:
         return search_index(self.index(), query)
@@ -176,77 +203,97 @@ class RegistryStore:
         check_name(name), check_version(version)
         for tag in tags:
             check_tag(tag)
-        skill_dir = self.root / "skills" / name
-        skill_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".publish-", dir=skill_dir))
-        try:
-            folder = unpack_published(archive, work / name, name=name, version=version)
-            manifest = read_json((folder / MANIFEST).read_bytes(), MANIFEST, ArchiveError)
-            staging = work / "version"
-            staging.mkdir()
-            (staging / ARCHIVE).write_bytes(archive)
-            (staging / MANIFEST).write_bytes((folder / MANIFEST).read_bytes())
-            if signature is not None:
-                (staging / SIGNATURE).write_text(json.dumps(signature, indent=2) + "\n")
-            for page in PAGE_FILES:
-                if (folder / page).exists():
-                    shutil.copyfile(folder / page, staging / page)
-            info = VersionInfo(name, version, manifest_digest(manifest), sha256_hex(archive), len(archive),
-                               signature.get("key_id") if signature else None,
-                               datetime.now(UTC).isoformat(timespec="seconds"))
-            with FileLock(str(skill_dir / ".lock")):
-                data = self._versions_or_new(name)
-                if version in data["versions"]:
-                    raise VersionExists(f"{name}@{version} is already published ({data['versions'][version]['digest']}); "
-                                        "published versions are immutable: bump the version")
-                target = skill_dir / version
-                if target.exists():  # debris of a publisher killed before versions.json named it
-                    shutil.rmtree(target)
-                staging.rename(target)
-                data["versions"][version] = info.as_dict()
-                data["description"] = skill_md_description(target / "SKILL.md") or data.get("description", "")
-                data["tags"]["latest"] = version
-                for tag in tags:
-                    data["tags"][tag] = version
-                atomic_write_text(skill_dir / VERSIONS, json.dumps(data, indent=2) + "\n")
-                self._write_index()
-            return info
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix="skillc-publish-") as work:
+            folder = unpack_published(archive, Path(work) / name, name=name, version=version)
+            manifest_bytes = (folder / MANIFEST).read_bytes()
+            manifest = read_json(manifest_bytes, MANIFEST, ArchiveError)
+            pages = {page: (folder / page).read_bytes() for page in PAGE_FILES if (folder / page).exists()}
+            description = skill_md_description(folder / "SKILL.md")
+        info = VersionInfo(name, version, manifest_digest(manifest), sha256_hex(archive), len(archive),
+                           signature.get("key_id") if signature else None, datetime.now(UTC).isoformat(timespec="seconds"))
+        base = f"skills/{name}/{version}"
+        if not self.storage.create(f"{base}/{CLAIM}", json.dumps(info.as_dict(), indent=2).encode()):
+            info = self._finish_or_refuse(name, version, info)
+        self.storage.put(f"{base}/{ARCHIVE}", archive)
+        self.storage.put(f"{base}/{MANIFEST}", manifest_bytes)
+        if signature is not None:
+            self.storage.put(f"{base}/{SIGNATURE}", (json.dumps(signature, indent=2) + "\n").encode())
+        for page, data in pages.items():
+            self.storage.put(f"{base}/{page}", data)
+
+        def add(data: dict[str, Any]) -> dict[str, Any]:
+            data["versions"].setdefault(version, info.as_dict())
+            data["description"] = description or data.get("description", "")
+            data["tags"]["latest"] = version
+            for tag in tags:
+                data["tags"][tag] = version
+            return data
+
+        self._swap_versions(name, add)
+        return info
+
+    def _finish_or_refuse(self, name: str, version: str, info: VersionInfo) -> VersionInfo:
+        """The version is claimed already. A claim of this very archive that no `versions.json` names and that is
+        older than `CLAIM_LEASE_S` is a publish that was cut short: go on with its record. Anything else is refused
+        (a younger claim may be a publisher still at work)."""
+        listed = self._versions_and_etag(name)[0]["versions"].get(version)
+        claim = read_json(self.read(f"skills/{name}/{version}/{CLAIM}"), CLAIM, RegistryError)
+        age = (datetime.now(UTC) - datetime.fromisoformat(str(claim.get("published_at")))).total_seconds()
+        if listed is None and claim.get("archive_sha256") == info.archive_sha256 and age > CLAIM_LEASE_S:
+            return VersionInfo(name, version, claim["digest"], claim["archive_sha256"], claim["size"],
+                               claim.get("signed_by"), claim["published_at"])
+        raise VersionExists(f"{name}@{version} is already published ({(listed or claim).get('digest')}); "
+                            "published versions are immutable: bump the version")
 
     def set_tag(self, name: str, tag: str, version: str) -> None:
         """Point `tag` at an existing version (tags are mutable; versions are not)."""
         check_tag(tag)
-        skill_dir = self.root / "skills" / check_name(name)
-        with FileLock(str(skill_dir / ".lock")):
-            data = self.versions(name)
+
+        def move(data: dict[str, Any]) -> dict[str, Any]:
             if version not in data["versions"]:
                 raise NotFound(f"{name}: no version {version!r} to tag")
             data["tags"][tag] = version
-            atomic_write_text(skill_dir / VERSIONS, json.dumps(data, indent=2) + "\n")
-            self._write_index()
+            return data
 
-    def _versions_or_new(self, name: str) -> dict[str, Any]:
-        try:
-            return self.versions(name)
-        except NotFound:
-            return {"name": name, "description": "", "versions": {}, "tags": {}}
+        self.versions(name)
+        self._swap_versions(name, move)
 
-    def _write_index(self) -> None:
-        skills = []
-        for versions_file in sorted((self.root / "skills").glob(f"*/{VERSIONS}")):
-            data = read_json(versions_file.read_bytes(), versions_file, RegistryError)
-            latest = data.get("tags", {}).get("latest")
-            if latest is None:
-                continue
-            info = data["versions"][latest]
-            skills.append({"name": data["name"], "type": "archive", "description": data.get("description", ""),
-                           "url": f"../../skills/{data['name']}/{latest}/{ARCHIVE}",
-                           "digest": f"sha256:{info['archive_sha256']}", "version": latest,
-                           "manifest_digest": info["digest"], "tags": data.get("tags", {})})
-        path = self.root / INDEX_PATH
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps({"$schema": DISCOVERY_SCHEMA, "skills": skills}, indent=2) + "\n")
+    def _swap_versions(self, name: str, change: Any, attempts: int = 50) -> None:
+        """Apply `change` to `versions.json` by compare-and-swap (retried when another writer got in first), then
+        rewrite the index the same way."""
+        key = f"skills/{name}/{VERSIONS}"
+        for attempt in range(attempts):
+            data, etag = self._versions_and_etag(name)
+            if self.storage.replace(key, (json.dumps(change(data), indent=2) + "\n").encode(), etag):
+                break
+            time.sleep(min(0.5, 0.01 * 2 ** attempt) * random.random())
+        else:
+            raise RegistryError(f"{name}: {VERSIONS} kept changing under this publish ({attempts} tries); try again")
+        self._write_index()
+
+    def _write_index(self, attempts: int = 50) -> None:
+        for attempt in range(attempts):
+            found = self.storage.get(INDEX_PATH)
+            skills = []
+            for key in self.storage.list("skills/"):
+                if key.count("/") != 2 or not key.endswith(f"/{VERSIONS}"):
+                    continue
+                data = read_json(self.read(key), key, RegistryError)
+                latest = data.get("tags", {}).get("latest")
+                if latest is None:
+                    continue
+                info = data["versions"][latest]
+                skills.append({"name": data["name"], "type": "archive", "description": data.get("description", ""),
+                               "url": f"../../skills/{data['name']}/{latest}/{ARCHIVE}",
+                               "digest": f"sha256:{info['archive_sha256']}", "version": latest,
+                               "manifest_digest": info["digest"], "tags": data.get("tags", {})})
+            body = (json.dumps({"$schema": DISCOVERY_SCHEMA, "skills": skills}, indent=2) + "\n").encode()
+            if found is not None and found[0] == body:
+                return
+            if self.storage.replace(INDEX_PATH, body, found[1] if found else None):
+                return
+            time.sleep(min(0.5, 0.01 * 2 ** attempt) * random.random())
+        raise RegistryError(f"the index kept changing under this publish ({attempts} tries); try again")
 
 
 def unpack_published(archive: bytes, out: Path, *, name: str, version: str) -> Path:

@@ -1,6 +1,6 @@
 """The registry server: the static layout for anonymous reads, token-guarded publishing, and the pages.
 
-`skillc registry serve --root DIR [--host 127.0.0.1] [--port N] [--token-file F]`. Reads (GET, HEAD) need no
+`skillc registry serve --root DIR|s3://BUCKET/PREFIX [--host 127.0.0.1] [--port N] [--token-file F]`. Reads (GET, HEAD) need no
 token. `PUT /api/skills/NAME/VERSION` (the archive as the body, `?tag=` to move tags, the signature in
 `x-skillc-signature`, the archive's sha256 in `x-skillc-archive-sha256`) and
 `PUT /api/skills/NAME/tags/TAG` need `Authorization: Bearer TOKEN`: 401 without, 403 with a wrong one. The
@@ -81,7 +81,7 @@ def read_token_hashes(token_file: Path | None) -> list[str]:
     return lines
 
 
-def create_app(root: Path, *, token_hashes: list[str], max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+def create_app(root: Path | str, *, token_hashes: list[str], max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
     store = RegistryStore(root)
     app = FastAPI(title="skillc registry", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -102,8 +102,8 @@ def create_app(root: Path, *, token_hashes: list[str], max_upload_bytes: int = M
 
     def stored(relative: str, request: Request) -> Response:
         media = TYPES.get(Path(relative).suffix, "application/octet-stream")
-        if relative.endswith(ARCHIVE):  # immutable and large: streamed from disk, not read into memory
-            path = store.path_of(relative)
+        path = store.path_of(relative) if relative.endswith(ARCHIVE) else None
+        if path is not None:  # immutable and large: streamed from disk, not read into memory
             return FileResponse(path, media_type=media, headers={"cache-control": "public, max-age=31536000, immutable"})
         data = store.read(relative)
         headers = {"etag": '"' + sha256_hex(data)[:32] + '"', "cache-control": "no-cache" if relative.endswith((VERSIONS, "index.json")) else "public, max-age=31536000, immutable"}
@@ -121,7 +121,7 @@ def create_app(root: Path, *, token_hashes: list[str], max_upload_bytes: int = M
 
     @app.api_route("/.well-known/agent-skills/index.json", methods=["GET", "HEAD"])
     def discovery(request: Request) -> Response:
-        if not (root / INDEX_PATH).exists():
+        if store.storage.get(INDEX_PATH) is None:
             return JSONResponse(store.index())
         return stored(INDEX_PATH, request)
 
@@ -198,16 +198,16 @@ class RegistryServer:
     """The server on a background thread (tests, notebooks, benchmarks); `port=0` picks a free port.
 
     Args:
-        root: the registry directory.
+        root: the registry directory, or `s3://BUCKET/PREFIX`.
         host: bind address (127.0.0.1 unless told otherwise).
         token_file: the file of token hashes that may publish.
     """
 
-    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0, token_file: Path | None = None,
+    def __init__(self, root: Path | str, *, host: str = "127.0.0.1", port: int = 0, token_file: Path | None = None,
                  max_upload_bytes: int = MAX_UPLOAD_BYTES) -> None:
         import uvicorn
 
-        app = create_app(Path(root), token_hashes=read_token_hashes(token_file), max_upload_bytes=max_upload_bytes)
+        app = create_app(root, token_hashes=read_token_hashes(token_file), max_upload_bytes=max_upload_bytes)
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
