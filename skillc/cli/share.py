@@ -1,4 +1,4 @@
-"""`skillc publish`, `pull`, `search`, `versions`, `verify`, and the `keys` and `registry` command groups.
+"""`skillc publish`, `pull`, `search`, `versions`, `verify`, `yank`, and the `keys` and `registry` command groups.
 
 They are added to the main app by `register(app)`.
 
@@ -71,6 +71,29 @@ def pull_cmd(
     origin = skill.origin or {}
     signed = f"signed by {origin.get('signed_by')}" if origin.get("signed_by") else "signature not checked (unsigned or untrusted key)"
     console.print(f"pulled {skill.name}@{skill.spec.version} ({skill.digest}) into {folder} · {signed}")
+    if origin.get("yanked"):
+        err.print(f"[bold yellow]warning:[/] {skill.name}@{skill.spec.version} was yanked: {origin['yanked']} "
+                  "(pulled because it was pinned; move to another version)", highlight=False)
+
+
+@share_app_commands.command("yank")
+def yank_cmd(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION")],
+    reason: Annotated[str, typer.Option("--reason", help="why: shown to everyone who still pulls it by its pin")],
+    registry: RegistryOpt = None,
+    token_file: TokenFileOpt = None,
+) -> None:
+    """Yank a version (PEP 592): unpinned pulls and `latest` skip it; a pin or a lock still gets it, with a warning."""
+    from skillc.core.errors import InvalidInputError
+    from skillc.registry.client import open_registry, parse_ref, read_token
+
+    with errors_exit():
+        name, version = parse_ref(ref)
+        if version is None or "@" not in ref:
+            raise InvalidInputError(f"{ref!r}: name the version to yank, e.g. {name}@1.2.0")
+        target = open_registry(registry, read_token(token_file))
+        target.yank(name, version, reason)
+    console.print(f"yanked {name}@{version} in {target.location}: {reason}")
 
 
 @share_app_commands.command("search")
@@ -94,12 +117,13 @@ def versions_cmd(name: Annotated[str, typer.Argument(help="skill name")], regist
 
     with errors_exit():
         data = open_registry(registry).versions(name)
-    table = Table("version", "digest", "published", "signed by", "tags", title=name)
+    table = Table("version", "digest", "published", "signed by", "tags", "yanked", title=name)
     tags: dict[str, list[str]] = {}
     for t, v in data.get("tags", {}).items():
         tags.setdefault(v, []).append(t)
     for v, info in sorted(data.get("versions", {}).items()):
-        table.add_row(v, info["digest"], info["published_at"], info.get("signed_by") or "-", ", ".join(tags.get(v, [])))
+        table.add_row(v, info["digest"], info["published_at"], info.get("signed_by") or "-", ", ".join(tags.get(v, [])),
+                      (info.get("yanked") or {}).get("reason", ""))
     console.print(table)
 
 
@@ -148,6 +172,22 @@ def keys_trust_cmd(
         store = TrustStore(trust) if trust else default_trust()
         kid = store.add(public_key, namespace)
     console.print(f"trusting key {kid} for {namespace!r} in {store.path}")
+
+
+@keys_app.command("revoke")
+def keys_revoke_cmd(
+    key: Annotated[str, typer.Argument(help="a key id (16 hex digits) or its .pub file")],
+    reason: Annotated[str, typer.Option("--reason", help="why (e.g. the private key leaked)")] = "",
+    trust: TrustOpt = None,
+) -> None:
+    """Revoke a key: from now on a signature by it is refused, in every namespace, whatever it signed before."""
+    from skillc.registry.client import default_trust
+    from skillc.registry.signing import TrustStore
+
+    with errors_exit():
+        store = TrustStore(trust) if trust else default_trust()
+        kid = store.revoke(key, reason)
+    console.print(f"revoked key {kid} in {store.path}")
 
 
 registry_app = typer.Typer(no_args_is_help=True, help="Run a skill registry.")

@@ -64,6 +64,7 @@ class Registry(Protocol):
     def publish(self, archive: bytes, *, name: str, version: str, signature: dict[str, Any] | None,
                 tags: list[str]) -> VersionInfo: ...
     def set_tag(self, name: str, tag: str, version: str) -> None: ...
+    def yank(self, name: str, version: str, reason: str) -> None: ...
     def search(self, query: str) -> list[dict[str, Any]]: ...
 
 
@@ -92,6 +93,9 @@ class LocalRegistry:
 
     def set_tag(self, name: str, tag: str, version: str) -> None:
         self.store.set_tag(name, tag, version)
+
+    def yank(self, name: str, version: str, reason: str) -> None:
+        self.store.yank(name, version, reason)
 
     def search(self, query: str) -> list[dict[str, Any]]:
         return self.store.search(query)
@@ -150,6 +154,9 @@ class HttpRegistry:
 
     def set_tag(self, name: str, tag: str, version: str) -> None:
         self._write("PUT", f"api/skills/{name}/tags/{tag}", json={"version": version})
+
+    def yank(self, name: str, version: str, reason: str) -> None:
+        self._write("PUT", f"api/skills/{check_name(name)}/{version}/yank", json={"reason": reason})
 
     def search(self, query: str) -> list[dict[str, Any]]:
         return search_index(self._json(".well-known/agent-skills/index.json"), query)
@@ -226,7 +233,9 @@ def publish(skill_dir: str | Path, registry: Registry | str, *, version: str | N
 def pull(ref: str, registry: Registry | str | None, out: str | Path, *, lock: Path | None = None, update_lock: bool = False,
          require_signed: bool | None = None, trust: TrustStore | None = None) -> Path:
     """Fetch, verify and unpack `ref` into `out/NAME`; returns the folder. See the module docstring for refs and locks.
-    A whole OCI reference (`oci://HOST/NAMESPACE/NAME:1.2.0`) names its registry itself."""
+    A whole OCI reference (`oci://HOST/NAMESPACE/NAME:1.2.0`) names its registry itself. A yanked version is pulled
+    only when pinned (by version, digest or the lock), and its origin.json then says `yanked` with the reason. A
+    signature by a key the trust store revoked is refused, whether or not signatures are required."""
     if ref.startswith(OCI_PREFIX):
         location, ref = split_oci_ref(ref)
         registry = registry if registry is not None and not isinstance(registry, str) else open_registry(location)
@@ -235,8 +244,12 @@ def pull(ref: str, registry: Registry | str | None, out: str | Path, *, lock: Pa
     pins = _read_lock(lock) if lock is not None and lock.exists() else None
     if pins is not None and name not in pins and not update_lock:
         raise SkillFolderError(f"{lock} does not pin {name}; every pull must match the lock (pull with --update-lock to add it)")
-    info = registry.resolve(name, wanted)
     pin = (pins or {}).get(name)
+    info = registry.resolve(name, wanted)
+    if pin is not None and not update_lock and wanted in (None, "latest") and info.version != pin.get("version"):
+        pinned = registry.resolve(name, str(pin.get("version")))
+        if pinned.yanked:  # `latest` skipped the yanked version the lock pins: the lock still resolves it
+            info = pinned
     if pin is not None and not update_lock and (pin.get("version") != info.version or pin.get("digest") != info.digest):
         raise SkillFolderError(f"{lock} pins {name}@{pin.get('version')} ({pin.get('digest')}), but {ref} is "
                                f"{info.version} ({info.digest}); pull the pinned version or --update-lock")
@@ -250,6 +263,8 @@ def pull(ref: str, registry: Registry | str | None, out: str | Path, *, lock: Pa
     signer: dict[str, str | None] = {"key_id": None}
 
     def check(manifest_bytes: bytes) -> None:
+        if signature is not None:
+            trust.refuse_revoked(name, signature)
         if signature is None:
             if require:
                 raise SignatureError(f"{name}@{info.version} is not signed, and signed skills are required")
@@ -260,7 +275,8 @@ def pull(ref: str, registry: Registry | str | None, out: str | Path, *, lock: Pa
     folder = unpack(archive, Path(out) / name, archive_sha256=info.archive_sha256, digest=info.digest,
                     check_signature=check)
     origin = {"registry": registry.location, "name": name, "version": info.version, "digest": info.digest,
-              "signed_by": signer["key_id"], "pulled_at": datetime.now(UTC).isoformat(timespec="seconds")}
+              "signed_by": signer["key_id"], "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
+              **({"yanked": info.yanked} if info.yanked else {})}
     atomic_write_text(folder / ORIGIN, json.dumps(origin, indent=2) + "\n")
     if raw_signature:
         (folder / SIGNATURE).write_bytes(raw_signature)

@@ -81,6 +81,7 @@ class VersionInfo:
     size: int
     signed_by: str | None
     published_at: str
+    yanked: str | None = None  # the reason, when the version was yanked
 
     def as_dict(self) -> dict[str, Any]:
         return {"digest": self.digest, "archive_sha256": self.archive_sha256, "size": self.size,
@@ -111,8 +112,23 @@ def search_index(index: dict[str, Any], query: str) -> list[dict[str, Any]]:
     return [s for s in index.get("skills", []) if all(w in f"{s['name']} {s.get('description', '')}".lower() for w in words)]
 
 
+def semver_key(version: str) -> tuple[int, int, int, int, str]:
+    """Sort key of a semantic version: a pre-release sorts before its release.
+
+    >>> sorted(["1.10.0", "1.2.0", "1.2.0-rc1"], key=semver_key)
+    ['1.2.0-rc1', '1.2.0', '1.10.0']
+    """
+    core, _, pre = version.split("+")[0].partition("-")
+    major, minor, patch = (int(x) for x in core.split("."))
+    return major, minor, patch, 0 if pre else 1, pre
+
+
 def resolve_version(data: dict[str, Any], name: str, ref: str | None) -> VersionInfo:
-    """The version `ref` names in a `versions.json`: a version, a digest (`sha256:…`), a tag, or None for `latest`."""
+    """The version `ref` names in a `versions.json`: a version, a digest (`sha256:…`), a tag, or None for `latest`.
+
+    Yanked versions (PEP 592's rule): a pin, an exact version or a digest, still resolves to one (its `yanked`
+    says why it was yanked); `latest` skips it, to the newest version not yanked; another tag on it is refused.
+    """
     versions: dict[str, dict[str, Any]] = data.get("versions", {})
     ref = ref or "latest"
     if ref.startswith("sha256:"):
@@ -124,12 +140,20 @@ def resolve_version(data: dict[str, Any], name: str, ref: str | None) -> Version
         version = ref
     elif ref in data.get("tags", {}):
         version = data["tags"][ref]
+        if versions[version].get("yanked"):
+            if ref != "latest":
+                raise NotFound(f"{name}:{ref} points at {version}, which was yanked ({versions[version]['yanked']['reason']}); "
+                               f"pin it ({name}@{version}) to pull it anyway, or move the tag")
+            usable = sorted((v for v, info in versions.items() if not info.get("yanked")), key=semver_key)
+            if not usable:
+                raise NotFound(f"{name}: every version was yanked (pin one, e.g. {name}@{version}, to pull it anyway)")
+            version = usable[-1]
     else:
         known = ", ".join(sorted(versions)) or "none"
         raise NotFound(f"{name}: no version or tag {ref!r} (versions: {known}; tags: {', '.join(data.get('tags', {})) or 'none'})")
     info = versions[version]
     return VersionInfo(name, version, info["digest"], info["archive_sha256"], info["size"], info.get("signed_by"),
-                       info["published_at"])
+                       info["published_at"], (info.get("yanked") or {}).get("reason"))
 
 
 class RegistryStore:
@@ -258,6 +282,20 @@ class RegistryStore:
         self.versions(name)
         self._swap_versions(name, move)
 
+    def yank(self, name: str, version: str, reason: str) -> None:
+        """Mark a version yanked (PEP 592): unpinned pulls skip it, pins still resolve it. Its files stay."""
+        if not reason.strip():
+            raise RegistryError("a yank needs a reason (--reason), so that those who pinned the version know why")
+
+        def mark(data: dict[str, Any]) -> dict[str, Any]:
+            if version not in data["versions"]:
+                raise NotFound(f"{name}: no version {version!r} to yank")
+            data["versions"][version]["yanked"] = {"reason": reason.strip(), "at": datetime.now(UTC).isoformat(timespec="seconds")}
+            return data
+
+        self.versions(name)
+        self._swap_versions(name, mark)
+
     def _swap_versions(self, name: str, change: Any, attempts: int = 50) -> None:
         """Apply `change` to `versions.json` by compare-and-swap (retried when another writer got in first), then
         rewrite the index the same way."""
@@ -279,8 +317,11 @@ class RegistryStore:
                 if key.count("/") != 2 or not key.endswith(f"/{VERSIONS}"):
                     continue
                 data = read_json(self.read(key), key, RegistryError)
-                latest = data.get("tags", {}).get("latest")
-                if latest is None:
+                if data.get("tags", {}).get("latest") is None:
+                    continue
+                try:
+                    latest = resolve_version(data, data["name"], "latest").version
+                except NotFound:  # every version yanked: not offered
                     continue
                 info = data["versions"][latest]
                 skills.append({"name": data["name"], "type": "archive", "description": data.get("description", ""),

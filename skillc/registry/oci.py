@@ -278,6 +278,10 @@ class OciRegistry:
         data, _ = self._manifest(name, check_version(version))
         self._put_manifest(name, tag, data)
 
+    def yank(self, name: str, version: str, reason: str) -> None:
+        raise RegistryError(f"{self.location}: yanking needs a skillc registry (an HTTP server, a directory or a bucket); "
+                            "an OCI registry has no place for it: delete the tag there, or move `latest`")
+
     def search(self, query: str) -> list[dict[str, Any]]:
         """Skills in the namespace (from the registry's `_catalog`, which GHCR and some others do not offer)."""
         response = self._check(self._request("GET", "/v2/_catalog"), "the catalog")

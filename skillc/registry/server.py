@@ -3,7 +3,8 @@
 `skillc registry serve --root DIR|s3://BUCKET/PREFIX [--host 127.0.0.1] [--port N] [--token-file F]`. Reads (GET, HEAD) need no
 token. `PUT /api/skills/NAME/VERSION` (the archive as the body, `?tag=` to move tags, the signature in
 `x-skillc-signature`, the archive's sha256 in `x-skillc-archive-sha256`) and
-`PUT /api/skills/NAME/tags/TAG` need `Authorization: Bearer TOKEN`: 401 without, 403 with a wrong one. The
+`PUT /api/skills/NAME/tags/TAG` and `PUT /api/skills/NAME/VERSION/yank` (`{"reason": …}`) need
+`Authorization: Bearer TOKEN`: 401 without, 403 with a wrong one. The
 token file holds only `sha256:<hex>` hashes of the tokens (`skillc registry token` makes one), compared in
 constant time. Uploads are capped in size; archives in file count and unpacked size.
 
@@ -175,6 +176,18 @@ def create_app(root: Path | str, *, token_hashes: list[str], max_upload_bytes: i
             return JSONResponse({"detail": 'expected {"version": "1.2.0"}'}, status_code=400)
         store.set_tag(name, tag, version)
         return JSONResponse({"name": name, "tag": tag, "version": version})
+
+    @app.put("/api/skills/{name}/{version}/yank")
+    async def yank(name: str, version: str, request: Request) -> JSONResponse:
+        denied = authorize(request)
+        if denied is not None:
+            return denied
+        payload = read_json(await request.body(), "request body", RegistryError)
+        reason = payload.get("reason") if isinstance(payload, dict) else None
+        if not isinstance(reason, str):
+            return JSONResponse({"detail": 'expected {"reason": "why it was yanked"}'}, status_code=400)
+        await _in_thread(store.yank, check_name(name), check_version(version), reason)
+        return JSONResponse({"name": name, "version": version, "yanked": reason})
 
     return app
 

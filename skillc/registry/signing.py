@@ -3,7 +3,8 @@
 The signature is detached: `manifest.sig` is JSON `{"algorithm": "ed25519", "key_id", "signature"}` over
 the manifest's canonical bytes. A key id is the first 16 hex digits of the sha256 of the raw public key.
 The trust store (`trust.json`) maps a namespace, a glob over skill names (`*`, `acme-*`), to the public
-keys trusted to sign skills there.
+keys trusted to sign skills there; under `$revoked` it keeps the key ids revoked (when and why). A signature by a
+revoked key is refused from then on, in every namespace, whatever it signed before.
 
 Example:
     >>> import tempfile, pathlib
@@ -36,6 +37,7 @@ from skillc.core.errors import SkillFolderError
 from skillc.core.files import atomic_write_text, read_json
 
 ALGORITHM = "ed25519"
+REVOKED = "$revoked"  # the trust file's key for revoked key ids (not a namespace: names never start with $)
 
 
 class SignatureError(SkillFolderError):
@@ -109,37 +111,74 @@ class TrustStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def entries(self) -> dict[str, list[str]]:
+    def _data(self) -> dict[str, Any]:
         if not self.path.exists():
             return {}
         data = read_json(self.path.read_bytes(), self.path, SignatureError)
-        if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
-            raise SignatureError(f"{self.path}: expected {{namespace: [public key PEM, …]}}")
+        if (not isinstance(data, dict) or not isinstance(data.get(REVOKED, {}), dict)
+                or not all(isinstance(v, list) for k, v in data.items() if k != REVOKED)):
+            raise SignatureError(f"{self.path}: expected {{namespace: [public key PEM, …], \"{REVOKED}\": {{key id: …}}}}")
         return data
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
+
+    def entries(self) -> dict[str, list[str]]:
+        """Namespace → trusted public keys (PEM)."""
+        return {k: v for k, v in self._data().items() if k != REVOKED}
+
+    def revoked(self) -> dict[str, dict[str, str]]:
+        """Key id → when and why it was revoked."""
+        return dict(self._data().get(REVOKED, {}))
+
+    def revoke(self, key: str | Path, reason: str) -> str:
+        """Revoke a key (its id, or its .pub file) in every namespace; returns its key id."""
+        from datetime import UTC, datetime
+
+        kid = key_id(load_public(Path(key))) if Path(str(key)).is_file() else str(key)
+        if not (len(kid) == 16 and all(c in "0123456789abcdef" for c in kid)):
+            raise SignatureError(f"{key!r} is neither a .pub file nor a key id (16 hex digits)")
+        data = self._data()
+        data.setdefault(REVOKED, {})[kid] = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "reason": reason}
+        self._save(data)
+        return kid
+
+    def refuse_revoked(self, name: str, signature: dict[str, Any]) -> None:
+        """Raise `SignatureError` when `signature` was made by a revoked key."""
+        revoked = self.revoked().get(str(signature.get("key_id")))
+        if revoked is not None:
+            raise SignatureError(f"{name}: signed by key {signature.get('key_id')}, which {self.path} revoked on "
+                                 f"{revoked.get('at')} ({revoked.get('reason') or 'no reason given'}); refused")
 
     def add(self, public_key: Path | bytes, namespace: str = "*") -> str:
         """Trust this public key for skills whose names match `namespace`; returns its key id."""
         pem = public_key if isinstance(public_key, bytes) else Path(public_key).read_bytes()
         kid = key_id(load_public(pem))
-        entries = self.entries()
-        keys = entries.setdefault(namespace, [])
+        data = self._data()
+        if kid in data.get(REVOKED, {}):
+            raise SignatureError(f"key {kid} was revoked in {self.path}; a revoked key cannot be trusted again")
+        keys = data.setdefault(namespace, [])
         if pem.decode() not in keys:
             keys.append(pem.decode())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, json.dumps(entries, indent=2) + "\n")
+        self._save(data)
         return kid
 
     def trusted_for(self, name: str) -> dict[str, Ed25519PublicKey]:
+        """The keys trusted to sign `name`, by key id (revoked keys left out)."""
         out: dict[str, Ed25519PublicKey] = {}
+        revoked = self.revoked()
         for pattern, keys in self.entries().items():
             if fnmatch.fnmatchcase(name, pattern):
                 for pem in keys:
                     key = load_public(pem.encode())
-                    out[key_id(key)] = key
+                    if key_id(key) not in revoked:
+                        out[key_id(key)] = key
         return out
 
     def verify(self, name: str, data: bytes, signature: dict[str, Any]) -> str:
         """The signer's key id when `signature` is a valid signature of `data` by a key trusted for `name`."""
+        self.refuse_revoked(name, signature)
         keys = self.trusted_for(name)
         key = keys.get(str(signature.get("key_id")))
         if key is None:
