@@ -142,4 +142,27 @@ def replica_pool(uris: Sequence[str], *, cooldown_s: float = COOLDOWN_S) -> Mode
                        logprobs=first.logprobs, parallel=sum(h.parallel for h in handles))
 
 
-__all__ = ["ReplicaPool", "is_replica_failure", "replica_pool"]
+def student_model(uris: Sequence[str], rps: float | None = None) -> str | ModelHandle | None:
+    """The student of `skillc run`: `--student` once (its URI), repeated (a replica pool over them), or not at all;
+    with `rps`, at most that many calls per second (langchain-core's `InMemoryRateLimiter` on the model)."""
+    if not uris:
+        return None
+    if len(uris) == 1 and rps is None:
+        return uris[0]
+    from dataclasses import replace
+
+    from langchain_core.rate_limiters import InMemoryRateLimiter
+
+    from skillc.adapters.models import resolve_model
+    from skillc.core.errors import InvalidInputError
+
+    handle = replica_pool(uris) if len(uris) > 1 else resolve_model(uris[0])
+    if rps is not None:
+        if rps <= 0:
+            raise InvalidInputError(f"--rps must be above 0, not {rps}")
+        limiter = InMemoryRateLimiter(requests_per_second=rps, check_every_n_seconds=min(0.1, 1 / rps), max_bucket_size=1)
+        handle = replace(handle, model=handle.model.model_copy(update={"rate_limiter": limiter}))
+    return handle
+
+
+__all__ = ["ReplicaPool", "is_replica_failure", "replica_pool", "student_model"]

@@ -29,9 +29,11 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from skillc.adapters.pricing import PriceTable, default_prices
-from skillc.cli.output import EXIT_CODES, console, err, errors_exit, stop_on_signals
+from skillc.adapters.replicas import student_model
+from skillc.batch.lines import echo_input, result_line
 from skillc.cli.budget import budget_option
 from skillc.cli.budget import register as register_budget
+from skillc.cli.output import EXIT_CODES, console, err, errors_exit, stop_on_signals
 from skillc.cli.share import register as register_sharing
 from skillc.compile.compiler import compile_skill
 from skillc.compile.for_student import DEFAULT_SIGNALS
@@ -195,6 +197,7 @@ def run_cmd(
     ledger: Annotated[Path | None, typer.Option("--ledger", help="the daily ledger file for max_usd_per_day (default $SKILLC_LEDGER or ~/.skillc/ledger.sqlite)")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="with --inputs: inputs run at once (results stay in input order)")] = 1,
     rps: Annotated[float | None, typer.Option("--rps", help="at most this many student calls per second (langchain-core's rate limiter)")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray", help="with --inputs: run the inputs as tasks on a Ray cluster (auto, or HOST:PORT); the skill is shipped to the workers as data")] = None,
 ) -> None:
     """Run a skill on one input (--input) or many (--inputs), with the student executing every step.
 
@@ -206,11 +209,13 @@ def run_cmd(
             raise InvalidInputError("give exactly one of --input '{...}' or --inputs file.jsonl")
         if escalation not in (None, "step", "task", "off"):
             raise InvalidInputError("--escalation must be step, task or off")
+        if ray_address is not None and inputs is None:
+            raise InvalidInputError("--ray runs a batch on a cluster: give --inputs file.jsonl")
         skill = Skill.load(skill_dir)
         if not student and any(step.uses_model for step in skill.spec.steps):
             raise InvalidInputError(f"{skill.name} has model steps ({', '.join(s.id for s in skill.spec.steps if s.uses_model)}): "
                                     "give --student URI")
-        kwargs: dict[str, Any] = dict(student=student_option(student or [], rps), teacher=teacher, escalation=escalation, prices=_prices(prices),
+        kwargs: dict[str, Any] = dict(student=student_model(student or [], rps), teacher=teacher, escalation=escalation, prices=_prices(prices),
                                       timeout_s=timeout, deadline_s=deadline, max_input_bytes=max_input_bytes,
                                       cache=cache, budget=budget_option(budget or [], skill.spec.budget, skill.name, ledger),
                                       ledger=ledger)
@@ -224,32 +229,28 @@ def run_cmd(
                 result.raise_for_error()
             return
         assert inputs is not None
-        _run_batch(skill, inputs, out, kwargs, trace, concurrency)
+        if ray_address is not None:
+            from skillc.batch.ray_runner import ray_run_one
+
+            run_one = ray_run_one(skill_dir, ray_address, {**kwargs, "student": student or [], "rps": rps}, trace=trace)
+        else:
+            run_one = _local_run_one(skill, kwargs, trace)
+        _run_batch(skill, inputs, out, run_one, trace, concurrency)
 
 
-def student_option(uris: list[str], rps: float | None) -> Any:
-    """`--student` once (a URI), repeated (a replica pool over them), or not at all; with `--rps`, rate-limited."""
-    if not uris:
-        return None
-    if len(uris) == 1 and rps is None:
-        return uris[0]
-    from skillc.adapters.models import resolve_model
-    from skillc.adapters.replicas import replica_pool
+def _local_run_one(skill: Skill, kwargs: dict[str, Any], trace: bool) -> Any:
+    def run_one(index: int, item: dict[str, Any]) -> dict[str, Any]:
+        payload = item.get("input", item) if isinstance(item.get("input"), dict) else item
+        try:
+            result = skill.run(payload, **kwargs)
+        except InvalidInputError as exc:
+            return {"input": echo_input(payload), "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}
+        return result_line(skill, payload, result, trace=trace)
 
-    handle = replica_pool(uris) if len(uris) > 1 else resolve_model(uris[0])
-    if rps is not None:
-        if rps <= 0:
-            raise InvalidInputError(f"--rps must be above 0, not {rps}")
-        from dataclasses import replace
-
-        from langchain_core.rate_limiters import InMemoryRateLimiter
-
-        limiter = InMemoryRateLimiter(requests_per_second=rps, check_every_n_seconds=min(0.1, 1 / rps), max_bucket_size=1)
-        handle = replace(handle, model=handle.model.model_copy(update={"rate_limiter": limiter}))
-    return handle
+    return run_one
 
 
-def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, Any], trace: bool, concurrency: int = 1) -> None:
+def _run_batch(skill: Skill, inputs: Path, out: Path | None, run_one: Any, trace: bool, concurrency: int = 1) -> None:
     from skillc.batch.journal import Journal
     from skillc.batch.runner import run_batch
 
@@ -262,14 +263,6 @@ def _run_batch(skill: Skill, inputs: Path, out: Path | None, kwargs: dict[str, A
     journal = Journal(out.with_name(out.name + ".journal"), _batch_fingerprint(skill, data, trace)) if out else None
     if journal is not None and journal.done():
         err.print(f"resuming {inputs}: {len(journal.done())}/{len(items)} inputs already done ({journal.path})")
-
-    def run_one(index: int, item: dict[str, Any]) -> dict[str, Any]:
-        payload = item.get("input", item) if isinstance(item.get("input"), dict) else item
-        try:
-            result = skill.run(payload, **kwargs)
-        except InvalidInputError as exc:
-            return {"input": _echo(payload), "output": None, "error": {"kind": "invalid_input", "message": str(exc)}}
-        return result_line(skill, payload, result, trace=trace)
 
     piped = not err.is_terminal
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
@@ -673,49 +666,6 @@ def show_cmd(skill_dir: Annotated[Path, typer.Argument(help="skill folder")]) ->
             console.print(f"[bold]{s.id}[/] contract: {json.dumps(s.contract, ensure_ascii=False)}", soft_wrap=True)
         console.print(f"escalation: {spec.escalation.mode} · thresholds: {json.dumps(spec.escalation.thresholds)}")
         console.print(f"output schema: {json.dumps(spec.output_schema, ensure_ascii=False)}", soft_wrap=True)
-
-
-def result_line(skill: Skill, payload: dict[str, Any] | None, result: RunResult, *, trace: bool = False) -> dict[str, Any]:
-    """One JSON line per input: output, error, provenance per step, and cost beside the baseline."""
-    line: dict[str, Any] = {
-        "input": payload,
-        "output": result.output,
-        "error": result.error.model_dump() if result.error else None,
-        "provenance": {
-            "skill": skill.name,
-            "version": skill.spec.version,
-            **{k: v for k, v in (result.skill or {}).items() if k in ("digest", "registry")},
-            "steps": [{"step": r.step, "role": r.role, "model": r.model, **({"cached": True} if r.cached else {})}
-                      for r in result.trace if r.ok],
-        },
-        "escalated": result.escalated,
-        "cost_usd": result.cost_usd,
-        "teacher_baseline_usd": result.teacher_baseline_usd,
-        "tokens": {m: {"input": u.input_tokens, "output": u.output_tokens} for m, u in result.by_model.items()},
-        **({"cached_steps": result.cached_steps, "saved_usd": result.saved_usd} if result.cached_steps else {}),
-    }
-    if payload is None:
-        line.pop("input")
-    if trace:
-        line["trace"] = [r.model_dump(exclude_none=True) for r in result.trace]
-    return line
-
-
-ECHO_LIMIT = 10_000  # bytes of a refused input written back into its result line
-
-
-def _echo(payload: Any) -> Any:
-    """A refused input as its result line shows it: itself when small, else its size and sha256.
-
-    >>> _echo({"text": "x" * 20_000})["input_bytes"]
-    20012
-    """
-    data = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8", "replace")
-    if len(data) <= ECHO_LIMIT:
-        return payload
-    import hashlib
-
-    return {"input_bytes": len(data), "input_sha256": hashlib.sha256(data).hexdigest()}
 
 
 def _parse_input(text: str | bytes, where: str) -> dict[str, Any]:
