@@ -131,6 +131,31 @@ def overhead(latency: float, levels: list[int]) -> dict[str, Any]:
     return {"latency_s": latency, "skill": "invoice-total", "server_requests": served, "levels": rows}
 
 
+def plot_overhead(report: dict[str, Any]) -> Path:
+    """items/s against concurrency, measured beside the ideal, and the share of ideal (overhead.png)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["levels"]
+    levels = [r["concurrency"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(levels, [r["ideal_items_per_s"] for r in rows], "k--", marker="o", label="ideal (calls only)")
+    left.plot(levels, [r["items_per_s"] for r in rows], marker="o", label="skillc")
+    left.set(xscale="log", yscale="log", xlabel="concurrency", ylabel="items/s", xticks=levels, xticklabels=[str(x) for x in levels],
+             title=f"invoice skill, fake server at {report['latency_s'] * 1000:.0f} ms/call")
+    left.legend()
+    right.bar([str(x) for x in levels], [r["ratio_to_ideal"] for r in rows])
+    right.axhline(0.9, color="k", linestyle=":", label="goal 0.9")
+    right.set(ylim=(0, 1.05), xlabel="concurrency", ylabel="share of ideal", title="items/s ÷ ideal")
+    right.legend()
+    fig.tight_layout()
+    path = OUT / "overhead.png"
+    fig.savefig(path, dpi=120)
+    return path
+
+
 # --- replicas --------------------------------------------------------------------------------------------------
 
 def replicas(n: int, levels: list[int]) -> dict[str, Any]:
@@ -178,6 +203,7 @@ def pull_latency(records: int, rounds: int) -> dict[str, Any]:
     from skillc.registry.client import HttpRegistry, publish, pull
     from skillc.registry.oci import OciRegistry
     from skillc.registry.server import new_token
+    from skillc.skills.skill import Skill
 
     binary = shutil.which("docker-registry") or shutil.which("registry")
     if binary is None:
@@ -203,10 +229,14 @@ def pull_latency(records: int, rounds: int) -> dict[str, Any]:
                 time.sleep(0.05)
         oci = OciRegistry(f"oci://127.0.0.1:{port}/bench")
         timings: dict[str, list[float]] = {"oci_publish": [], "http_publish": [], "oci_pull": [], "http_pull": []}
+        versions = []
+        for n in range(rounds):  # each version its own folder, made before any timing (a version bump re-saves the skill)
+            skill = Skill.load(folder)
+            versions.append(skill.replace(spec=skill.spec.model_copy(update={"version": f"1.0.{n}"})).save(work / "versions" / str(n) / "invoice-total"))
         for n in range(rounds):
             for kind, registry in (("oci", oci), ("http", HttpRegistry(url, token))):
                 started = time.perf_counter()
-                publish(folder, registry, version=f"1.0.{n}")
+                publish(versions[n], registry)
                 timings[f"{kind}_publish"].append(time.perf_counter() - started)
         for n in range(rounds):
             for kind, registry in (("oci", OciRegistry(oci.location)), ("http", HttpRegistry(url))):
@@ -233,7 +263,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     if args.part == "overhead":
-        write("overhead", overhead(args.latency, [int(x) for x in (args.levels or "1,4,16,64").split(",")]))
+        report = overhead(args.latency, [int(x) for x in (args.levels or "1,4,16,64").split(",")])
+        write("overhead", report)
+        say(f"wrote {plot_overhead(report).relative_to(ROOT)}")
     elif args.part == "replicas":
         write("replicas", replicas(args.items, [int(x) for x in (args.levels or "1,2,4").split(",")]))
     else:
