@@ -180,7 +180,7 @@ def export_cmd(
 @app.command("run")
 def run_cmd(
     skill_dir: Annotated[Path, typer.Argument(help="skill folder")],
-    student: Annotated[list[str] | None, typer.Option("--student", help="student model URI (not needed by a skill with no model step, e.g. a vote); repeat it for replicas of one model: calls spread over them and fail over")] = None,
+    student: Annotated[list[str] | None, typer.Option("--student", metavar="URI", help="student model URI (not needed by a skill with no model step, e.g. a vote); repeat it for replicas of one model: calls spread over them and fail over")] = None,
     teacher: Annotated[str | None, typer.Option("--teacher", help="teacher model URI (escalations)")] = None,
     input_json: Annotated[str | None, typer.Option("--input", help="one input as a JSON object")] = None,
     inputs: Annotated[Path | None, typer.Option("--inputs", help="JSONL file, one input per line")] = None,
