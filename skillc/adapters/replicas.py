@@ -111,8 +111,9 @@ class ReplicaPool(BaseChatModel):
                 with self._lock:
                     self._down_until[i] = time.monotonic() + self.cooldown_s
                     self._failovers += 1
+                then = "the call goes to another replica" if len(tried) < len(self.replicas) else "no replica is left for this call"
                 print(f"student replica {self.labels[i]} failed ({type(exc).__name__}); marked down for "
-                      f"{self.cooldown_s:g} s, the call goes to another replica", file=sys.stderr, flush=True)
+                      f"{self.cooldown_s:g} s, {then}", file=sys.stderr, flush=True)
                 continue
             finally:
                 with self._lock:
