@@ -238,6 +238,8 @@ class RegistryStore:
         base = f"skills/{name}/{version}"
         if not self.storage.create(f"{base}/{CLAIM}", json.dumps(info.as_dict(), indent=2).encode()):
             info = self._finish_or_refuse(name, version, info)
+        elif version in self._versions_and_etag(name)[0]["versions"]:  # published before claims existed
+            raise VersionExists(f"{name}@{version} is already published; published versions are immutable: bump the version")
         self.storage.put(f"{base}/{ARCHIVE}", archive)
         self.storage.put(f"{base}/{MANIFEST}", manifest_bytes)
         if signature is not None:

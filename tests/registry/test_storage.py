@@ -55,3 +55,22 @@ def test_an_unreachable_bucket_is_a_storage_error_that_says_where(monkeypatch) -
         monkeypatch.setenv(key, value)
     with pytest.raises(StorageError, match="s3://nowhere/x: reading a failed"):
         BucketStorage("s3://nowhere/x").get("a")
+
+
+def test_a_version_published_before_claims_existed_is_not_overwritten(tmp_path, invoice_spec) -> None:
+    from skillc.core.records import new_record
+    from skillc.registry.archive import pack
+    from skillc.registry.layout import CLAIM, RegistryStore, VersionExists
+    from skillc.skills.skill import Skill
+
+    def archive(n: int) -> bytes:
+        record = new_record("fields", {"text": f"{n} desks at $7."}, {"quantity": n, "unit_price": 7, "stated_total": 7 * n})
+        return pack(Skill(invoice_spec, [record]).save(tmp_path / f"v{n}" / "invoice-total"))
+
+    store = RegistryStore(tmp_path / "registry")
+    first = archive(1)
+    store.publish(first, name="invoice-total", version="0.1.0")
+    (tmp_path / "registry" / "skills" / "invoice-total" / "0.1.0" / CLAIM).unlink()  # the layout of an older registry
+    with pytest.raises(VersionExists):
+        store.publish(archive(2), name="invoice-total", version="0.1.0")
+    assert store.read("skills/invoice-total/0.1.0/skill.tar.gz") == first
