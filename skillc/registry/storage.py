@@ -70,7 +70,10 @@ class DirectoryStorage:
         self.location = str(root)
 
     def _path(self, key: str) -> Path:
-        return self.root / _check_key(key)
+        path = self.root / _check_key(key)
+        if path.is_symlink() or (path.exists() and self.root.resolve() not in path.resolve().parents):
+            raise StorageError(f"{key!r} is not a storage key (a link, or it leads out of {self.root})")
+        return path
 
     def _lock(self) -> FileLock:
         self.root.mkdir(parents=True, exist_ok=True)

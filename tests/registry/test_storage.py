@@ -74,3 +74,12 @@ def test_a_version_published_before_claims_existed_is_not_overwritten(tmp_path, 
     with pytest.raises(VersionExists):
         store.publish(archive(2), name="invoice-total", version="0.1.0")
     assert store.read("skills/invoice-total/0.1.0/skill.tar.gz") == first
+
+
+def test_a_link_out_of_the_root_is_never_read(tmp_path) -> None:
+    (tmp_path / "outside.txt").write_text("secret")
+    root = tmp_path / "registry"
+    (root / "skills").mkdir(parents=True)
+    (root / "skills" / "leak.json").symlink_to(tmp_path / "outside.txt")
+    with pytest.raises(StorageError, match="a link"):
+        DirectoryStorage(root).get("skills/leak.json")
