@@ -47,6 +47,17 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))]
 
 
+def wait_for_http(url: str, tries: int = 200) -> None:
+    """Return once `url` answers at all (a server just started)."""
+    for _ in range(tries):
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit(f"{url} never answered")
+
+
 def write(name: str, data: dict[str, Any]) -> None:
     from skillc.core.files import atomic_write_text
 
@@ -97,12 +108,7 @@ def overhead(latency: float, levels: list[int]) -> dict[str, Any]:
     server = subprocess.Popen([sys.executable, "-m", "skillc.benchmarks.fake_openai", "--port", str(port),
                                "--latency", str(latency)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/stats", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_for_http(f"http://127.0.0.1:{port}/stats")
         skill = Skill.load(INVOICE)
         config = RunConfig(student=f"openai-compatible:http://127.0.0.1:{port}/v1#fake", escalation="off")
         timed_batch(skill, config, invoices(4), 1)  # warm-up: embeddings, FAISS, graph compile
@@ -221,12 +227,7 @@ def pull_latency(records: int, rounds: int) -> dict[str, Any]:
                                  stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "300"})
     try:
         url = http_proc.stdout.readline().split(" at ")[1].split(" ")[0]
-        for _ in range(200):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_for_http(f"http://127.0.0.1:{port}/v2/")
         oci = OciRegistry(f"oci://127.0.0.1:{port}/bench")
         timings: dict[str, list[float]] = {"oci_publish": [], "http_publish": [], "oci_pull": [], "http_pull": []}
         versions = []

@@ -29,10 +29,11 @@ def wait_for_port(port: int, *, process: subprocess.Popen | None = None, timeout
 
 
 @contextmanager
-def running(command: list[str], port: int, *, log: Path | None = None, timeout_s: float = 30.0) -> Iterator[subprocess.Popen]:
+def running(command: list[str], port: int, *, log: Path | None = None, timeout_s: float = 30.0,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """Start `command`, wait for `port`, yield the process, and stop it (SIGTERM, then SIGKILL) on the way out."""
     out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         try:
             wait_for_port(port, process=process, timeout_s=timeout_s)

@@ -224,11 +224,8 @@ class RegistryStore:
     def publish(self, archive: bytes, *, name: str, version: str, signature: dict[str, Any] | None = None,
                 tags: list[str] | tuple[str, ...] = ()) -> VersionInfo:
         """Store a new immutable version (the archive is fully verified first); `latest` follows the newest publish."""
-        check_name(name), check_version(version)
-        for tag in tags:
-            check_tag(tag)
         with tempfile.TemporaryDirectory(prefix="skillc-publish-") as work:
-            folder = unpack_published(archive, Path(work) / name, name=name, version=version)
+            folder = unpack_published(archive, Path(work) / name, name=name, version=version, tags=tags)
             manifest_bytes = (folder / MANIFEST).read_bytes()
             manifest = read_json(manifest_bytes, MANIFEST, ArchiveError)
             pages = {page: (folder / page).read_bytes() for page in PAGE_FILES if (folder / page).exists()}
@@ -339,9 +336,13 @@ class RegistryStore:
         raise RegistryError(f"the index kept changing under this publish ({attempts} tries); try again")
 
 
-def unpack_published(archive: bytes, out: Path, *, name: str, version: str) -> Path:
-    """Unpack an archive offered for publishing as `name@version` into `out`, and refuse anything that is not
-    exactly that skill: every check of a pull, then it must load as a skill whose skill.json says `name@version`."""
+def unpack_published(archive: bytes, out: Path, *, name: str, version: str, tags: Any = ()) -> Path:
+    """Unpack an archive offered for publishing as `name@version` (with `tags`) into `out`, and refuse anything that
+    is not exactly that skill: a bad name, version or tag, every check of a pull, then it must load as a skill whose
+    skill.json says `name@version`."""
+    check_name(name), check_version(version)
+    for tag in tags:
+        check_tag(tag)
     folder = unpack(archive, out, archive_sha256=sha256_hex(archive))
     _load_as_skill(folder)
     spec = read_json((folder / "skill.json").read_bytes(), "skill.json", ArchiveError)

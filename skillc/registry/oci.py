@@ -247,11 +247,8 @@ class OciRegistry:
     def publish(self, archive: bytes, *, name: str, version: str, signature: dict[str, Any] | None,
                 tags: list[str]) -> VersionInfo:
         """Push a version (refused when its tag exists), then point `latest` and `tags` at it."""
-        check_name(name), check_version(version)
-        for tag in tags:
-            check_tag(tag)
         with tempfile.TemporaryDirectory(prefix="skillc-oci-") as work:
-            folder = unpack_published(archive, Path(work) / name, name=name, version=version)
+            folder = unpack_published(archive, Path(work) / name, name=name, version=version, tags=tags)
             config = (folder / MANIFEST).read_bytes()
             description = skill_md_description(folder / "SKILL.md")
         if self._request("HEAD", f"/v2/{self._repo(name)}/manifests/{version}", headers={"accept": OCI_MANIFEST}).status_code == 200:

@@ -170,10 +170,9 @@ def create_app(root: Path | str, *, token_hashes: list[str], max_upload_bytes: i
         denied = authorize(request)
         if denied is not None:
             return denied
-        payload = read_json(await request.body(), "request body", RegistryError)
-        version = payload.get("version") if isinstance(payload, dict) else None
-        if not isinstance(version, str):
-            return JSONResponse({"detail": 'expected {"version": "1.2.0"}'}, status_code=400)
+        version = await _string_field(request, "version", "1.2.0")
+        if isinstance(version, JSONResponse):
+            return version
         store.set_tag(name, tag, version)
         return JSONResponse({"name": name, "tag": tag, "version": version})
 
@@ -182,14 +181,22 @@ def create_app(root: Path | str, *, token_hashes: list[str], max_upload_bytes: i
         denied = authorize(request)
         if denied is not None:
             return denied
-        payload = read_json(await request.body(), "request body", RegistryError)
-        reason = payload.get("reason") if isinstance(payload, dict) else None
-        if not isinstance(reason, str):
-            return JSONResponse({"detail": 'expected {"reason": "why it was yanked"}'}, status_code=400)
+        reason = await _string_field(request, "reason", "why it was yanked")
+        if isinstance(reason, JSONResponse):
+            return reason
         await _in_thread(store.yank, check_name(name), check_version(version), reason)
         return JSONResponse({"name": name, "version": version, "yanked": reason})
 
     return app
+
+
+async def _string_field(request: Request, field: str, example: str) -> str | JSONResponse:
+    """The one string field of a JSON request body, or the 400 that says what was expected."""
+    payload = read_json(await request.body(), "request body", RegistryError)
+    value = payload.get(field) if isinstance(payload, dict) else None
+    if not isinstance(value, str):
+        return JSONResponse({"detail": f'expected {{"{field}": "{example}"}}'}, status_code=400)
+    return value
 
 
 def _signature_header(request: Request) -> dict[str, Any] | None:

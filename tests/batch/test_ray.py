@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.batch.test_replicas import INVOICE, check_output, fake_server, inputs_file
-from tests.servers import free_port, wait_for_port
+from tests.servers import free_port, running
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]'; make test installs it)")
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -29,18 +29,12 @@ def ray_cluster():
     temp = tempfile.mkdtemp(prefix="r", dir="/tmp")  # Ray's socket paths must stay short
     port = free_port()
     env = {**os.environ, **LOOPBACK}
-    head = subprocess.Popen([RAY, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-                             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    command = [RAY, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
+               "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"]
     try:
-        wait_for_port(port, process=head, timeout_s=120)
-        yield f"127.0.0.1:{port}", env
+        with running(command, port, env=env, timeout_s=120):
+            yield f"127.0.0.1:{port}", env
     finally:
-        head.terminate()
-        try:
-            head.wait(30)
-        except subprocess.TimeoutExpired:
-            head.kill()
         subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=60, check=False)
         shutil.rmtree(temp, ignore_errors=True)
 
