@@ -438,8 +438,10 @@ def suite_markdown(summary: dict[str, Any]) -> str:
     for r in summary["rows"]:
         seconds = (summary.get("compile_seconds") or {}).get(r["set"])
         target = r.get("gate_target") or {}
+        searched = sum(c.get("seconds") or 0 for c in r.get("search", []))
         lines += [f"**{r['set']}** (`{r['skill']}`; dev {r['dev'].get('items')} items; compile "
-                  f"{'%.0f s' % seconds if seconds else 'time not recorded'}; kept **{r['design']}**)", "",
+                  f"{'%.0f s' % seconds if seconds else 'time not recorded'}, its candidates {searched:.0f} s when "
+                  f"first scored (a resumed compile replays them from its cache); kept **{r['design']}**)", "",
                   "| candidate | dev right | student calls | s |", "| --- | --- | --- | --- |"]
         for c in r.get("search", []):
             right = (f"{c['dev_correct']}/{c['dev_items']}" if c.get("dev_items") else "–") + (

@@ -54,6 +54,13 @@ def start(folder: Path, tag: str) -> tuple[subprocess.Popen, list[str]]:
     return proc, acked
 
 
+def wait_until_each_acknowledged(writers: list[tuple[subprocess.Popen, list[str]]], timeout_s: float = 120) -> None:
+    """Wait until every running writer has acknowledged a record (or exited), at most `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(not acked and proc.poll() is None for proc, acked in writers):
+        time.sleep(0.05)
+
+
 def stored_ids(folder: Path) -> set[str]:
     skill = Skill.load(folder)  # raises if the folder does not verify
     quarantined = skill.bank.quarantine.pending() if skill.bank.quarantine else []
@@ -70,8 +77,7 @@ def test_twenty_kills_of_a_single_writer_lose_nothing_acknowledged(folder):
     acknowledged: list[str] = []
     for _ in range(20):
         proc, acked = start(folder, "solo")
-        while not acked and proc.poll() is None:  # let it get going (imports take a moment)
-            time.sleep(0.02)
+        wait_until_each_acknowledged([(proc, acked)])  # let it get going (imports take a moment)
         time.sleep(rng.uniform(0.0, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -84,7 +90,8 @@ def test_twenty_kills_of_a_single_writer_lose_nothing_acknowledged(folder):
 
 def test_four_writers_one_killed_the_survivors_leave_a_folder_that_loads(folder):
     writers = [start(folder, f"w{n}") for n in range(4)]
-    time.sleep(3)
+    wait_until_each_acknowledged(writers)  # imports take seconds on a loaded machine; a fixed sleep is not enough
+    time.sleep(1)
     victim, _ = writers[0]
     victim.send_signal(signal.SIGKILL)
     time.sleep(2)
