@@ -45,6 +45,20 @@ def instance_of(schema: dict[str, Any]) -> Any:
     return {"number": 1, "integer": 1, "string": "x", "boolean": False, "null": None}.get(kind, "x")
 
 
+def completion(model: str, content: str, *, finish: str = "stop", served: int = 0,
+               prompt_tokens: int = 100, completion_tokens: int = 10) -> dict[str, Any]:
+    """A chat-completion body as an OpenAI-compatible server answers it (also the scripted fault server's, in tests).
+
+    >>> completion("m", "42")["choices"][0]["message"]
+    {'role': 'assistant', 'content': '42'}
+    """
+    return {"id": f"fake-{served}", "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens}}
+
+
 def make_app(latency_s: float) -> FastAPI:
     app = FastAPI()
     served = {"requests": 0}
@@ -56,11 +70,7 @@ def make_app(latency_s: float) -> FastAPI:
         served["requests"] += 1
         schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
         content = json.dumps(instance_of(schema)) if isinstance(schema, dict) else "42"
-        return {"id": f"fake-{served['requests']}", "object": "chat.completion", "created": int(time.time()),
-                "model": body.get("model", "fake"),
-                "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}
+        return completion(body.get("model", "fake"), content, served=served["requests"])
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

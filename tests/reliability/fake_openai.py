@@ -13,6 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from skillc.benchmarks.fake_openai import completion
+
 Reply = tuple[Any, ...]
 
 
@@ -86,8 +88,5 @@ class FakeOpenAI:
 
 
 def _completion(request: dict[str, Any], text: str, finish: str = "stop") -> dict[str, Any]:
-    return {
-        "id": "fake", "object": "chat.completion", "created": 0, "model": request.get("model", "fake"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": max(len(text) // 4, 1), "total_tokens": 10 + max(len(text) // 4, 1)},
-    }
+    tokens = max(len(text) // 4, 1)
+    return completion(request.get("model", "fake"), text, finish=finish, prompt_tokens=10, completion_tokens=tokens)
