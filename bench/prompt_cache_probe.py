@@ -4,7 +4,8 @@
 
 The search runs the student many times over the same instruction. Since issue 26 a step prompt puts its stable
 part (role, task, step, instruction, labels, contract) first, then the demos, then the input, and the embedded
-llama.cpp server keeps a RAM cache of evaluated prompts. This probe scores the same candidates (the set's
+llama.cpp server can keep a RAM cache of evaluated prompts (off by default since it OOM-killed a suite server at
+14.5 GB; `SKILLC_LOCAL_PROMPT_CACHE=1` turns it on). This probe scores the same candidates (the set's
 label-demo patterns: k = 3, k = 8, fixed) on the same dev items with the real student, three ways, side by side
 in one run (each candidate runs under all three before the next candidate):
 
@@ -12,7 +13,7 @@ in one run (each candidate runs under all three before the next candidate):
   task, instruction, inputs and contract) on a server without the prompt cache;
 - `layout only`: today's layout on a server without the prompt cache (llama.cpp still reuses the prefix it
   evaluated last);
-- `layout + cache`: today's layout on a server with the prompt cache (what skillc does).
+- `layout + cache`: today's layout on a server with the prompt cache (what `SKILLC_LOCAL_PROMPT_CACHE=1` gives).
 
 It needs the suite's items (`skillc bench suite` writes `bench/results/suite/<set>/items.jsonl`; the split is
 recomputed from it, seed 0) and the local models. It prints a table and writes JSON; nothing is cached, every call is made.
