@@ -289,6 +289,7 @@ def _values(task: Task, numeric: list[str], items: list[Sample], teacher: ModelH
                               latency_s=c.latency_s) for c in calls]
     for why in problems:
         pool.rejected.append({"design": "values", "why": f"proposal not usable: {why}"})
+        say(f"candidates: values: a proposal was not usable ({why})")
     for n, (values, expressions) in enumerate(proposals, 1):
         spec = patterns.values_design(task, values, expressions)
         if spec.problems():
