@@ -127,13 +127,22 @@ def program_design(task: Task) -> SkillSpec | None:
 
 
 def values_design(task: Task, values: dict[str, str], expressions: dict[str, str]) -> SkillSpec:
-    """`extract` the named numeric values, then one `compute` step per output field with its expression."""
+    """`extract` the named numeric values, then one `compute` step per output field with its expression.
+
+    An output field for working (`reasoning`, …) is written by the extract step, as a short note of where each
+    number stands in the input, so a task whose schema asks for working still gets a valid design."""
     props = task.output_schema.get("properties", {})
+    working = [k for k in props if k.lower() in TEXT_FIELDS and k not in expressions and k not in values]
     described = "; ".join(f"`{name}`: {what}" for name, what in values.items())
+    instruction = f"Copy these numbers out of the input, as plain numbers: {described}."
+    if working:
+        instruction += f" In `{working[0]}`, say in one short sentence where each number stands in the input."
+    properties: dict[str, Any] = {v: {"type": "number"} for v in values}
+    properties.update({w: {"type": "string"} for w in working})
     extract = {
-        "id": VALUES, "primitive": "extract", "reads": list(task.inputs), "writes": list(values),
-        "instruction": f"Copy these numbers out of the input, as plain numbers: {described}.",
-        "contract": {"type": "object", "properties": {v: {"type": "number"} for v in values}, "required": list(values)},
+        "id": VALUES, "primitive": "extract", "reads": list(task.inputs), "writes": [*values, *working],
+        "instruction": instruction,
+        "contract": {"type": "object", "properties": properties, "required": [*values, *working]},
         "on_fail": ["retry", "escalate", "give_up"], "next": None,
     }
     steps = [extract]

@@ -47,3 +47,15 @@ def test_the_values_design_copies_then_computes() -> None:
     result = Skill(spec).run({"bill": "121 kWh ... total 30.23"}, student=student)
     assert result.output == {"unit_cost": 0.25} and [r.primitive for r in result.trace] == ["extract", "compute"]
     assert Sample(input={}, expected={"unit_cost": 0.25}).expected == result.output
+
+
+def test_a_task_asking_for_working_gets_a_valid_values_design() -> None:
+    task = Task.model_validate({**TASK.model_dump(), "output_schema": {
+        "type": "object", "properties": {"reasoning": {"type": "string"}, "unit_cost": {"type": "number"}},
+        "required": ["reasoning", "unit_cost"]}})
+    values, expressions = parse_proposal(json.dumps(GOOD), ["unit_cost"])
+    spec = values_design(task, values, expressions)
+    assert spec.problems() == [] and "reasoning" in spec.steps[0].writes  # the extract step writes the working
+    student = ScriptedChatModel(script=[json.dumps({"charges": 30.23, "kwh": 121, "reasoning": "total, then kWh"})])
+    result = Skill(spec).run({"bill": "121 kWh ... total 30.23"}, student=student)
+    assert result.output == {"reasoning": "total, then kWh", "unit_cost": 0.25}
