@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -117,6 +118,7 @@ class ExampleBank:
         self._snapshot_count = 0
         self._selectors: dict[str, Any] = {}
         self._lock = FileLock(str(self.folder / LOCK)) if self.folder else None
+        self._guard = threading.RLock()  # one thread at a time builds, grows or scans the in-memory index
         self.signed_only = signed_only
         self.quarantine = Quarantine(self.folder) if self.folder else None
         if self.folder is not None:
@@ -156,6 +158,10 @@ class ExampleBank:
 
     # ---------- index ----------
     def _ensure_index(self) -> None:
+        with self._guard:
+            self._ensure_index_unguarded()
+
+    def _ensure_index_unguarded(self) -> None:
         if self.vectorstore is not None:
             self._store_add(self.records[self._stored :])
             self._stored = len(self.records)
@@ -315,10 +321,11 @@ class ExampleBank:
             return self._store_search(query, k, step, mmr, fetch_k, lambda_mult)
         vector = embed(self._embeddings(), [query])
         want = max(k, fetch_k) if mmr else k
-        scores, ids = self._search_one(vector, want, self._params(step, want))
-        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        if mmr and hits:
-            candidates = self._index.reconstruct_batch(np.array([i for i, _ in hits], dtype=np.int64))
+        with self._guard:
+            scores, ids = self._search_one(vector, want, self._params(step, want))
+            hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+            candidates = self._index.reconstruct_batch(np.array([i for i, _ in hits], dtype=np.int64)) if mmr and hits else None
+        if candidates is not None:
             order = maximal_marginal_relevance(vector[0], candidates, lambda_mult=lambda_mult, k=k)
             hits = [hits[j] for j in order]
         return [{**self.records[i], "score": s} for i, s in hits[:k]]
@@ -353,10 +360,12 @@ class ExampleBank:
 
         Safe with several processes writing one folder. Returns how many were kept and why others were not.
         """
-        if self._lock is None:
-            return self._add_locked(list(records), check)
-        with self._lock:
-            return self._add_locked(list(records), check)
+        records = list(records)
+        with self._guard:
+            if self._lock is None:
+                return self._add_locked(records, check)
+            with self._lock:
+                return self._add_locked(records, check)
 
     def grow(self, record: dict[str, Any]) -> AddReport:
         """Keep a validated escalation answer: in the quarantine first, then in the bank only when nothing flags it.

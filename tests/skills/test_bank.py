@@ -301,3 +301,28 @@ def test_a_tampered_or_stale_index_is_never_loaded_but_rebuilt(tmp_path, invoice
     assert bank.search({"text": "INVOICE"}, k=1)[0]["output"]["quantity"] == 1  # rebuilt from the signed bank
     (folder / INDEX).unlink()  # a missing index is rebuilt, not an error
     assert Skill.load(folder).bank.search({"text": "INVOICE"}, k=1)[0]["output"]["quantity"] == 1
+
+
+class SlowEmbeddings(CountingEmbeddings):
+    """Fake vectors that take a while, so threads that build the index overlap."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        time.sleep(0.05)
+        return super().embed_documents(texts)
+
+
+def test_eight_threads_searching_one_bank_index_each_record_once(tmp_path):
+    """A batch run's threads share one bank: records past the index snapshot must be indexed once, not per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    writer = ExampleBank(tmp_path, embeddings=SlowEmbeddings(32))
+    writer.add([new_record("s", {"q": f"question {i}"}, {"a": i}, reasoning=f"working for question {i}") for i in range(12)])
+    writer.save_index()
+    later = [new_record("s", {"q": f"later question {i}"}, {"a": i}, reasoning=f"working for later {i}") for i in range(6)]
+    with open(tmp_path / EXAMPLES, "a") as fh:  # appended by another writer after the snapshot
+        fh.writelines(json.dumps(r) + "\n" for r in later)
+    bank = ExampleBank(tmp_path, embeddings=SlowEmbeddings(32))
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda i: bank.search({"q": f"question {i}"}, k=3, step="s", mmr=i % 2 == 0), range(16)))
+    assert bank._index.ntotal == len(bank.records) == 18
+    assert all(len(hits) == 3 for hits in found)
