@@ -137,7 +137,8 @@ def search(pool: CandidatePool, dev: list[Sample], *, student: Any, metric: Metr
     plan = pricing_plan({"student": model_label(student)}, prices)
     first = candidate_skill(pool.candidates[0], banks)
     if student is not None:
-        raw = _raw_student(first, dev, student, metric, tolerance, prices, plan, cache_dir)
+        raw = _raw_student(first, dev, student, metric, tolerance, prices, plan, cache_dir,
+                           say=lambda line: say(f"search: {line}"))
         say(f"search: {RAW} (one call, the task's prompt) · {raw.line().split(' · ', 1)[1]}")
     else:
         raw = Scored(RAW, "one call", "none", "no student given")
@@ -179,15 +180,14 @@ def _cache(cache_dir: Path | None, name: str, parts: list[Any]) -> EvalCache:
 
 
 def _raw_student(skill: Skill, dev: list[Sample], student: Any, metric: MetricName, tolerance: float,
-                 prices: PriceTable, plan: dict[str, Any], cache_dir: Path | None) -> Scored:
+                 prices: PriceTable, plan: dict[str, Any], cache_dir: Path | None,
+                 say: Callable[[str], None] = lambda line: None) -> Scored:
     started = time.perf_counter()
     spec = skill.spec
     cache = _cache(cache_dir, "raw", [spec.task, spec.output_schema, model_label(student), __version__,
                                       code_digest("one_shot")])
-    run = run_conditions(skill, dev, student=student, teacher=None, prices=prices, cache=cache, conditions=["raw_student"])
-    scores, _ = score_run(run, metric=metric, task=spec.task, output_schema=spec.output_schema, tolerance=tolerance)
-    return _tally(RAW, "one call", "none", run.by_condition("raw_student"), [scores[("raw_student", i)].correct for i in run.ids],
-                  plan, prices, time.perf_counter() - started, "scored")
+    done, right, _ = _run_chunks(RAW, skill, "raw_student", dev, student, metric, tolerance, prices, cache, -1, say)
+    return _tally(RAW, "one call", "none", done, right, plan, prices, time.perf_counter() - started, "scored")
 
 
 def _score(candidate: Candidate, banks: Banks, dev: list[Sample], student: Any, metric: MetricName, tolerance: float,
@@ -200,29 +200,39 @@ def _score(candidate: Candidate, banks: Banks, dev: list[Sample], student: Any, 
                                             model_label(student), __version__, code_digest()])
     done: list[ItemRecord] = []
     right: list[bool] = []
-    status = "scored"
     try:
-        for start in range(0, len(dev), CHUNK):
-            chunk = dev[start : start + CHUNK]
-            run = run_conditions(skill, chunk, student=student, teacher=None, prices=prices, cache=cache,
-                                 conditions=["skill"])
-            scores, _ = score_run(run, metric=metric, task=skill.spec.task, output_schema=skill.spec.output_schema,
-                                  tolerance=tolerance)
-            done += run.by_condition("skill")
-            right += [scores[("skill", i)].correct for i in run.ids]
-            left = len(dev) - len(done)
-            if left and time.perf_counter() - started > PROGRESS_AFTER_S:  # a slow candidate says it is alive
-                say(f"{candidate.name} · {len(done)}/{len(dev)} dev items, {sum(right)} right so far, "
-                    f"{time.perf_counter() - started:.0f} s")
-            if left and sum(right) + left < to_beat:
-                status = f"pruned after {len(done)}: cannot reach {to_beat}"
-                break
+        done, right, status = _run_chunks(candidate.name, skill, "skill", dev, student, metric, tolerance, prices,
+                                          cache, to_beat, say)
     except (BackendUnavailable, DeadlineExceeded):
         raise  # the student is down: no later candidate could be scored either (the cache resumes the search)
     except SkillcError as exc:
         status = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
     return _tally(candidate.name, candidate.design, candidate.demos, done, right, plan, prices,
                   time.perf_counter() - started, status)
+
+
+def _run_chunks(name: str, skill: Skill, condition: str, dev: list[Sample], student: Any, metric: MetricName,
+                tolerance: float, prices: PriceTable, cache: EvalCache, to_beat: int,
+                say: Callable[[str], None]) -> tuple[list[ItemRecord], list[bool], str]:
+    """Run `condition` on `dev` CHUNK items at a time: a line per chunk once it runs long, pruned when it cannot
+    reach `to_beat` right (-1: never pruned). Returns the records, which were right, and the status."""
+    started = time.perf_counter()
+    done: list[ItemRecord] = []
+    right: list[bool] = []
+    for start in range(0, len(dev), CHUNK):
+        run = run_conditions(skill, dev[start : start + CHUNK], student=student, teacher=None, prices=prices,
+                             cache=cache, conditions=[condition])
+        scores, _ = score_run(run, metric=metric, task=skill.spec.task, output_schema=skill.spec.output_schema,
+                              tolerance=tolerance)
+        done += run.by_condition(condition)
+        right += [scores[(condition, i)].correct for i in run.ids]
+        left = len(dev) - len(done)
+        if left and time.perf_counter() - started > PROGRESS_AFTER_S:  # a slow candidate says it is alive
+            say(f"{name} · {len(done)}/{len(dev)} dev items, {sum(right)} right so far, "
+                f"{time.perf_counter() - started:.0f} s")
+        if left and sum(right) + left < to_beat:
+            return done, right, f"pruned after {len(done)}: cannot reach {to_beat}"
+    return done, right, "scored"
 
 
 def _tally(name: str, design: str, demos: str, records: list[ItemRecord], right: list[bool], plan: dict[str, Any],

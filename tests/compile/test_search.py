@@ -99,3 +99,17 @@ def test_student_and_search_options_need_a_trainset() -> None:
 
     with pytest.raises(InvalidInputError, match="need --trainset"):
         compile_skill(TASK, teacher=teacher(), student=student())
+
+
+def test_a_slow_raw_student_says_it_is_alive_per_chunk(monkeypatch) -> None:
+    """The raw student's dev run (minutes on long inputs) prints a line per chunk, as a slow candidate does."""
+    import skillc.compile.search as search_module
+
+    monkeypatch.setattr(search_module, "PROGRESS_AFTER_S", 0.0)
+    lines: list[str] = []
+    pool = pattern_candidates(TASK, items(24))
+    search(pool, items(10, start=100), student=student(), metric="label", say=lines.append)
+    raw_lines = [re.sub(r"\d+ s$", "N s", line) for line in lines if line.startswith("search: raw student ·")]
+    assert raw_lines == ["search: raw student · 4/10 dev items, 2 right so far, N s",
+                         "search: raw student · 8/10 dev items, 4 right so far, N s"]
+    assert any(line.startswith("search: raw student (one call") for line in lines)
