@@ -154,11 +154,13 @@ def embeddings_id(embeddings: Embeddings) -> str:
 
 
 _DEFAULT: MiniLMEmbeddings | None = None
+_DEFAULT_LOCK = threading.Lock()
 
 
 def default_embeddings() -> MiniLMEmbeddings:
     """The shared offline MiniLM instance (loaded on first use)."""
     global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = MiniLMEmbeddings()
-    return _DEFAULT
+    with _DEFAULT_LOCK:  # threads of one batch share one model
+        if _DEFAULT is None:
+            _DEFAULT = MiniLMEmbeddings()
+        return _DEFAULT

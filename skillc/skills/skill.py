@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ SKILL_MD, SKILL_JSON, EXAMPLES, EVAL = "SKILL.md", "skill.json", "examples.jsonl
 ORIGIN = "origin.json"  # written by `skillc pull`: registry, name, version, digest, signer
 EVAL_PNG = "eval.png"  # the cost–quality curve `skillc eval` draws beside eval.json
 BANK_FILES = (INDEX, INDEX_META, LOCK)
+_LAZY_INIT = threading.RLock()  # guards the lazy bank of every skill (held only while a bank is first opened)
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -94,15 +96,16 @@ class Skill:
     @property
     def bank(self) -> ExampleBank:
         """The example bank: the folder's (JSONL + FAISS index) once saved or loaded, else in memory."""
-        if self._bank is None:
-            growth = self.spec.growth
-            if self.path is not None and (self.path / EXAMPLES).exists():
-                self._bank = ExampleBank(self.path, grow=growth.enabled, max_records=growth.max_records)
-            else:
-                self._bank = ExampleBank(grow=growth.enabled, max_records=growth.max_records)
-                self._bank.add(self.examples, check=False)
-            self.examples = self._bank.records
-        return self._bank
+        with _LAZY_INIT:  # a batch run's threads share one skill: one bank, not one per thread
+            if self._bank is None:
+                growth = self.spec.growth
+                if self.path is not None and (self.path / EXAMPLES).exists():
+                    bank = ExampleBank(self.path, grow=growth.enabled, max_records=growth.max_records)
+                else:
+                    bank = ExampleBank(grow=growth.enabled, max_records=growth.max_records)
+                    bank.add(self.examples, check=False)
+                self._bank, self.examples = bank, bank.records
+            return self._bank
 
     def replace(self, **changes: Any) -> Skill:
         """A copy with `changes` applied (`spec`, `examples`, `evaluation`, `path`, `license`).

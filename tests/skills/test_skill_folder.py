@@ -98,3 +98,22 @@ def test_bad_folder_name_is_refused(tmp_path, invoice_spec):
 def test_save_names_the_skill_after_its_folder(tmp_path, invoice_spec):
     folder = Skill(invoice_spec).save(tmp_path / "renamed-skill")
     assert Skill.load(folder).name == "renamed-skill"
+
+
+def test_threads_sharing_an_unsaved_skill_share_one_bank(invoice_spec, monkeypatch):
+    """A batch run's threads share one skill: the first calls must not each open a bank of their own."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import skillc.skills.skill as skill_module
+
+    class SlowBank(skill_module.ExampleBank):
+        def __init__(self, *args, **kwargs) -> None:
+            time.sleep(0.05)  # opening a big bank reads and checks its JSONL
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(skill_module, "ExampleBank", SlowBank)
+    skill = Skill(invoice_spec, examples=[{"id": "1", "step": "kind", "input": {"text": "x"}, "output": {"kind": "other"}}])
+    with ThreadPoolExecutor(8) as pool:
+        banks = list(pool.map(lambda _: skill.bank, range(16)))
+    assert len({id(bank) for bank in banks}) == 1 and banks[0] is skill.bank
