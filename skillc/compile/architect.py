@@ -212,7 +212,7 @@ def spec_from_reply(text: str, task: Task, escalation: Escalation) -> tuple[Skil
     except MalformedOutputError as exc:
         return None, [str(exc)]
     expand_plan(data)
-    fixes = normalize_design(data, set(task.inputs))
+    fixes = normalize_design(data, set(task.inputs), set(task.output_schema.get("properties") or {}))
     try:
         design = SkillDesign.model_validate(data)
     except ValidationError as exc:

@@ -22,7 +22,8 @@ from skillc.core.safe_eval import names_in
 from skillc.core.spec import LLM_PRIMITIVES
 
 
-def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = frozenset()) -> list[str]:
+def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = frozenset(),
+                     outputs: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Fix `data` in place and return what was fixed.
 
     - A design that lists a step id twice is cut at the first repeat: a model that starts repeating
@@ -33,7 +34,11 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
       lead to the same place becomes a plain `next`.
     - An LLM step that only copies task inputs (it writes nothing but inputs) is dropped, and what led
       to it leads to where it led: it would cost a student call and could only corrupt the input.
+    - A `next` naming no step (a small model that announced a step it never wrote) continues to the next
+      listed step instead (the last to END).
     - A step with neither `next` nor a decision continues to the next listed step (the last to END).
+    - When exactly one output field is written by no step, and the last model step writes exactly one value
+      that is no output and that no step reads, that value is the output: it is renamed (writes and contract).
     - An `entry` that names no step becomes the first step.
     - A model step that writes its working (a text field such as `reasoning`) and the expression a compute
       step evaluates, and has no check of its own, gets a `states` check: the working must arrive at the
@@ -56,6 +61,8 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
     ids = [s.get("id") for s in steps]
     fixes += _drop_dangling_decisions(data, ids, steps, set(inputs))
     fixes += _plain_edges(data, steps)
+    fixes += _unknown_next(steps)
+    fixes += _name_the_lone_output(steps, set(outputs))
     deciders = {d.get("after") for d in data.get("decisions") or []}
     for i, step in enumerate(steps):
         if step.get("next") is None and step.get("id") not in deciders and step.get("primitive") != "retry":
@@ -66,6 +73,40 @@ def normalize_design(data: dict[str, Any], inputs: set[str] | frozenset[str] = f
         fixes.append(f"entry {data.get('entry')!r} → {ids[0]!r}")
         data["entry"] = ids[0]
     return fixes
+
+
+def _unknown_next(steps: list[dict[str, Any]]) -> list[str]:
+    ids = [s.get("id") for s in steps]
+    fixes = []
+    for i, step in enumerate(steps):
+        target = step.get("next")
+        if isinstance(target, str) and target != "END" and target not in ids:
+            step["next"] = ids[i + 1] if i + 1 < len(ids) else "END"
+            fixes.append(f"{step.get('id')}.next {target!r} names no step → {step['next']}")
+    return fixes
+
+
+def _name_the_lone_output(steps: list[dict[str, Any]], outputs: set[str]) -> list[str]:
+    written = {w for s in steps for w in (s.get("writes") or []) if isinstance(w, str)}
+    missing = sorted(outputs - written)
+    models = [s for s in steps if s.get("primitive") in LLM_PRIMITIVES]
+    if len(missing) != 1 or not models:
+        return []
+    last = models[-1]
+    writes = last.get("writes") if isinstance(last.get("writes"), list) else []
+    read = {r for s in steps for r in (s.get("reads") or []) if isinstance(r, str)}
+    spare = [w for w in writes if isinstance(w, str) and w not in outputs and w not in read
+             and w.lower() not in TEXT_FIELDS]
+    if len(spare) != 1:
+        return []
+    old, new = spare[0], missing[0]
+    last["writes"] = [new if w == old else w for w in writes]
+    contract = last.get("contract")
+    if isinstance(contract, dict) and isinstance(contract.get("properties"), dict) and old in contract["properties"]:
+        contract["properties"] = {new if k == old else k: v for k, v in contract["properties"].items()}
+        if isinstance(contract.get("required"), list):
+            contract["required"] = [new if k == old else k for k in contract["required"]]
+    return [f"{last.get('id')}: {old!r} is the output field {new!r} (no step wrote it)"]
 
 
 def _states_checks(steps: list[dict[str, Any]]) -> list[str]:

@@ -14,7 +14,7 @@ GOOD_FIELDS = json_reply(quantity=3, unit_price=4.5, stated_total=13.5)
 
 def broken_design() -> str:
     design = copy.deepcopy(INVOICE_DESIGN)
-    design["steps"][1]["next"] = "ghost"
+    design["steps"][1]["reads"] = ["ghost"]  # a value no step writes: no normalization can know what was meant
     return json.dumps(design)
 
 
@@ -28,7 +28,7 @@ def test_invalid_design_is_repaired_with_the_errors_listed(invoice_task):
     assert [s.id for s in skill.spec.steps] == ["kind", "fields", "total"]
     assert skill.spec.provenance.repairs == 1
     repair = teacher.prompts[1][-1].text
-    assert "That design is not valid" in repair and "next 'ghost'" in repair
+    assert "That design is not valid" in repair and "reads 'ghost'" in repair
     assert teacher.prompts[1][-2].text == broken_design()
 
 
