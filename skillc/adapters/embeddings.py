@@ -160,6 +160,8 @@ _DEFAULT_LOCK = threading.Lock()
 def default_embeddings() -> MiniLMEmbeddings:
     """The shared offline MiniLM instance (loaded on first use)."""
     global _DEFAULT
+    if _DEFAULT is not None:
+        return _DEFAULT
     with _DEFAULT_LOCK:  # threads of one batch share one model
         if _DEFAULT is None:
             _DEFAULT = MiniLMEmbeddings()

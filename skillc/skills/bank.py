@@ -361,11 +361,11 @@ class ExampleBank:
         Safe with several processes writing one folder. Returns how many were kept and why others were not.
         """
         records = list(records)
-        with self._guard:
-            if self._lock is None:
+        if self._lock is None:
+            with self._guard:
                 return self._add_locked(records, check)
-            with self._lock:
-                return self._add_locked(records, check)
+        with self._lock, self._guard:  # the file lock first, as `Skill.save` takes it: one order, no deadlock
+            return self._add_locked(records, check)
 
     def grow(self, record: dict[str, Any]) -> AddReport:
         """Keep a validated escalation answer: in the quarantine first, then in the bank only when nothing flags it.

@@ -96,6 +96,8 @@ class Skill:
     @property
     def bank(self) -> ExampleBank:
         """The example bank: the folder's (JSONL + FAISS index) once saved or loaded, else in memory."""
+        if self._bank is not None:
+            return self._bank
         with _LAZY_INIT:  # a batch run's threads share one skill: one bank, not one per thread
             if self._bank is None:
                 growth = self.spec.growth
